@@ -1,0 +1,13 @@
+//! SeaORM entities for content-api: one file per table, no GraphQL, no HTTP.
+
+pub mod article;
+pub mod article_tag;
+pub mod author;
+pub mod copyright;
+pub mod key_point;
+pub mod publication;
+pub mod publication_link;
+pub mod quote;
+pub mod related_link;
+pub mod speaker;
+pub mod tag;

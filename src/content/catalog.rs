@@ -1,0 +1,97 @@
+//! Reading the small catalogues articles refer to: authors, publications (with their footer
+//! links) and tags (with how many visible articles carry them).
+
+use std::collections::HashMap;
+
+use entity::{article, article_tag, author, publication, publication_link, tag};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
+    sea_query::{Expr, Func, JoinType},
+};
+use uuid::Uuid;
+
+use super::{Result, Visibility, articles::visible};
+
+pub async fn authors(db: &impl ConnectionTrait) -> Result<Vec<author::Model>> {
+    Ok(author::Entity::find().order_by_asc(author::Column::Slug).all(db).await?)
+}
+
+pub async fn authors_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, author::Model>> {
+    let rows = author::Entity::find()
+        .filter(author::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+}
+
+pub async fn find_author(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<author::Model>> {
+    Ok(author::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn publications(db: &impl ConnectionTrait) -> Result<Vec<publication::Model>> {
+    Ok(publication::Entity::find()
+        .order_by_asc(publication::Column::Slug)
+        .all(db)
+        .await?)
+}
+
+pub async fn publications_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, publication::Model>> {
+    let rows = publication::Entity::find()
+        .filter(publication::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+}
+
+/// Each publication's footer links, in display order.
+pub async fn publication_links(
+    db: &impl ConnectionTrait,
+    publications: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<publication_link::Model>>> {
+    let rows = publication_link::Entity::find()
+        .filter(publication_link::Column::PublicationId.is_in(publications.iter().copied()))
+        .order_by_asc(publication_link::Column::PublicationId)
+        .order_by_asc(publication_link::Column::Position)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<publication_link::Model>> = HashMap::new();
+    for link in rows {
+        map.entry(link.publication_id).or_default().push(link);
+    }
+    Ok(map)
+}
+
+/// A tag and how many articles the reader may see carry it.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct TagCount {
+    pub id: Uuid,
+    pub slug: String,
+    pub article_count: i64,
+}
+
+/// Tags carried by at least one visible article, by slug; only those among `ids` if given.
+pub async fn tag_counts(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<TagCount>> {
+    let mut select = tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Id)
+        .column(tag::Column::Slug)
+        .column_as(Expr::from(Func::count(Expr::col((article::Entity, article::Column::Id)))), "article_count")
+        .join(JoinType::InnerJoin, tag::Relation::ArticleTags.def())
+        .join(JoinType::InnerJoin, article_tag::Relation::Article.def())
+        .filter(visible(visibility))
+        .group_by(tag::Column::Id)
+        .group_by(tag::Column::Slug)
+        .order_by_asc(tag::Column::Slug);
+    if let Some(ids) = ids {
+        select = select.filter(tag::Column::Id.is_in(ids.iter().copied()));
+    }
+    Ok(select.into_model::<TagCount>().all(db).await?)
+}

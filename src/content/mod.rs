@@ -1,0 +1,76 @@
+//! The domain: services over SeaORM. Knows nothing of HTTP or GraphQL; the CLI and the API
+//! call the same functions.
+
+pub mod article_parts;
+pub mod articles;
+pub mod body;
+pub mod bundle;
+pub mod catalog;
+pub mod pagination;
+pub mod quotes;
+pub mod speakers;
+pub mod validate;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DbErr, SqlErr};
+
+/// What a caller of the content layer can act on. Every failure is one of these.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Bad input; `field` names where it is (for an import: the article and the field).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    /// Constraint violations are the client's doing; anything else is ours.
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => Self::Conflict(detail),
+            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
+                Self::invalid("reference", format!("refers to something that does not exist: {detail}"))
+            }
+            _ => Self::Internal(anyhow::Error::new(err).context("database error")),
+        }
+    }
+}
+
+/// Who is reading, and so which articles they may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Anonymous readers: PUBLISHED articles whose publish time has come.
+    Public,
+    /// Editors and previews: every article, whatever its status.
+    All,
+}
+
+/// The current time, truncated to microseconds: the precision both backends store, so a value
+/// written and read back compares equal.
+pub fn now() -> DateTime<Utc> {
+    truncate_to_micros(Utc::now())
+}
+
+pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}

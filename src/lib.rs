@@ -1,0 +1,12 @@
+//! content-api: a headless content API for news articles.
+//!
+//! Layers, each calling only the one below: [`http`] (actix-web) → [`graphql`] (async-graphql)
+//! → [`content`] (the domain, over SeaORM) → `entity` (tables).
+
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
