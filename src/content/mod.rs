@@ -6,6 +6,7 @@ pub mod articles;
 pub mod body;
 pub mod bundle;
 pub mod catalog;
+pub mod demo;
 pub mod pagination;
 pub mod quotes;
 pub mod speakers;

@@ -1,0 +1,43 @@
+//! The GraphQL schema: query root, output types, batch loaders and error codes.
+//! [`build_schema`] is the one place the schema is made: the server, the tests and the
+//! `schema` command all call it, so `schema.graphql` cannot drift unnoticed.
+
+mod errors;
+pub mod loaders;
+mod query;
+pub mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, dataloader::DataLoader};
+use sea_orm::DatabaseConnection;
+
+use crate::{config::ServeSettings, content::Visibility};
+
+pub use errors::{ErrorCodes, ResultExt, graphql_error};
+pub use query::QueryRoot;
+
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+pub fn build_schema(db: DatabaseConnection, _settings: &ServeSettings) -> AppSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(db)
+        .extension(ErrorCodes)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(DatabaseConnection::default(), &ServeSettings::default()).sdl()
+}
+
+/// What one request carries: who is reading, and a loader whose batches live as long as the
+/// request (so nothing is cached across requests or readers).
+pub fn prepare(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    visibility: Visibility,
+) -> async_graphql::Request {
+    let loader = loaders::ContentLoader::new(db.clone(), visibility);
+    request
+        .data(visibility)
+        .data(DataLoader::new(loader, tokio::spawn))
+}

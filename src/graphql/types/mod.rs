@@ -1,0 +1,31 @@
+//! GraphQL output and input types, built from entity models. The schema is the contract
+//! frontends code against; tables may change beneath it.
+
+mod article;
+mod catalog;
+mod connection;
+mod inputs;
+mod node;
+mod parts;
+mod quote;
+mod scalars;
+mod speaker;
+
+pub use article::{Article, ArticleStatus, BodyFormat};
+pub use catalog::{Author, AuthorKind, Publication, PublicationLink, Tag};
+pub use connection::{ArticleConnection, QuoteConnection, SpeakerConnection, TotalCount, connection};
+pub use inputs::{ArticleFilter, ArticleOrder, ArticleOrderField, OrderDirection, QuoteFilter};
+pub use node::{GlobalId, Kind, Node};
+pub use parts::{Copyright, KeyPoint, LinkRel, RelatedLink};
+pub use quote::Quote;
+pub use scalars::DateTime;
+pub use speaker::Speaker;
+
+use async_graphql::{Context, dataloader::DataLoader};
+
+use super::loaders::ContentLoader;
+
+/// The request's loader (see [`crate::graphql::prepare`]).
+pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ContentLoader> {
+    ctx.data_unchecked::<DataLoader<ContentLoader>>()
+}

@@ -1,0 +1,77 @@
+//! A speaker: someone quoted, with everything they said.
+
+use async_graphql::{Context, ID, Object};
+use entity::speaker;
+
+use super::{ArticleConnection, GlobalId, Kind, QuoteConnection, TotalCount, connection};
+use crate::{
+    content::{
+        Visibility,
+        articles::{self, ArticleFilter},
+        pagination::PageArgs,
+        quotes::{self, QuoteFilter},
+    },
+    graphql::ResultExt,
+};
+
+#[derive(Clone, Debug)]
+pub struct Speaker(pub speaker::Model);
+
+impl From<speaker::Model> for Speaker {
+    fn from(m: speaker::Model) -> Self {
+        Self(m)
+    }
+}
+
+#[Object]
+impl Speaker {
+    pub async fn id(&self) -> ID {
+        GlobalId::new(Kind::Speaker, self.0.id).encode()
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn role(&self) -> Option<&str> {
+        self.0.role.as_deref()
+    }
+    async fn organization(&self) -> Option<&str> {
+        self.0.organization.as_deref()
+    }
+    /// Everything this speaker said in articles you can see, newest article first.
+    async fn quotes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<QuoteConnection> {
+        let visibility = *ctx.data_unchecked::<Visibility>();
+        let filter = QuoteFilter {
+            speaker: Some(self.0.slug.clone()),
+            article: None,
+        };
+        let args = PageArgs { first, after, ..PageArgs::default() };
+        let page = quotes::list(ctx.data_unchecked::<sea_orm::DatabaseConnection>(), visibility, &filter, &args).await.gql()?;
+        Ok(connection(page, TotalCount::Quotes(visibility, filter)))
+    }
+    /// The articles you can see that quote this speaker, newest first.
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ArticleConnection> {
+        let visibility = *ctx.data_unchecked::<Visibility>();
+        let filter = ArticleFilter {
+            speaker: Some(self.0.slug.clone()),
+            ..ArticleFilter::default()
+        };
+        let args = PageArgs { first, after, ..PageArgs::default() };
+        let page = articles::list(ctx.data_unchecked::<sea_orm::DatabaseConnection>(), visibility, &filter, Default::default(), &args)
+            .await
+            .gql()?;
+        Ok(connection(page, TotalCount::Articles(visibility, filter)))
+    }
+}

@@ -1,0 +1,139 @@
+//! GraphQL over HTTP: POST and GET on /graphql, GraphiQL for browsers, the SDL.
+//!
+//! Responses are `application/graphql-response+json` when the client accepts it (then a
+//! request that fails before execution is a 400), else `application/json` (always 200 for a
+//! well-formed request). GET carries queries only: a mutation over GET is a 405.
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use async_graphql::{
+    http::GraphiQLSource,
+    parser::{parse_query, types::OperationType},
+};
+use async_graphql_actix_web::GraphQLRequest;
+
+use super::AppState;
+use crate::content::Visibility;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The media type to answer with, from the Accept header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+fn negotiate(req: &HttpRequest) -> Option<Media> {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        // No Accept header: the legacy default.
+        return Some(Media::Json);
+    };
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
+    if types.contains(&"application/graphql-response+json") {
+        Some(Media::GraphqlResponse)
+    } else if types.iter().any(|t| matches!(*t, "application/json" | "application/*" | "*/*")) {
+        Some(Media::Json)
+    } else {
+        None
+    }
+}
+
+fn wants_graphiql(req: &HttpRequest) -> bool {
+    req.query_string().is_empty()
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+fn not_acceptable() -> HttpResponse {
+    HttpResponse::NotAcceptable()
+        .content_type(JSON)
+        .body(r#"{"errors":[{"message":"accept application/graphql-response+json or application/json","extensions":{"code":"NOT_ACCEPTABLE"}}]}"#)
+}
+
+/// Whether the operation the request names is a mutation (or subscription).
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = parse_query(&request.query) else {
+        return false; // execution reports the syntax error
+    };
+    let ty = match &request.operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))
+            .map(|(_, op)| op.node.ty),
+        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
+    };
+    matches!(ty, Some(OperationType::Mutation | OperationType::Subscription))
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request, media: Media) -> HttpResponse {
+    let request = crate::graphql::prepare(request, &state.db, Visibility::Public);
+    let response = state.schema.execute(request).await;
+    // Errors without a path happened before execution (syntax, validation, variables).
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let (status, content_type) = match media {
+        Media::GraphqlResponse if request_error => (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE),
+        Media::GraphqlResponse => (StatusCode::OK, GRAPHQL_RESPONSE),
+        Media::Json => (StatusCode::OK, JSON),
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => HttpResponse::build(status).content_type(content_type).body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialize a GraphQL response");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+pub async fn post(state: web::Data<AppState>, req: HttpRequest, request: GraphQLRequest) -> HttpResponse {
+    let Some(media) = negotiate(&req) else {
+        return not_acceptable();
+    };
+    execute(&state, request.into_inner(), media).await
+}
+
+pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if wants_graphiql(&req) {
+        let html = GraphiQLSource::build().endpoint("/graphql").title("content-api").finish();
+        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html);
+    }
+    let Some(media) = negotiate(&req) else {
+        return not_acceptable();
+    };
+    let request = match async_graphql::http::parse_query_string(req.query_string()) {
+        Ok(request) => request,
+        Err(err) => {
+            let body = serde_json::json!({
+                "errors": [{ "message": format!("invalid GraphQL request: {err}"), "extensions": { "code": "BAD_REQUEST" } }]
+            });
+            return HttpResponse::BadRequest().json(body);
+        }
+    };
+    if is_mutation(&request) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "POST"))
+            .content_type(JSON)
+            .body(r#"{"errors":[{"message":"mutations must use POST","extensions":{"code":"METHOD_NOT_ALLOWED"}}]}"#);
+    }
+    execute(&state, request, media).await
+}
+
+/// The schema in SDL: identical to the checked-in `schema.graphql`.
+pub async fn schema_sdl(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(state.schema.sdl())
+}
