@@ -1,13 +1,13 @@
-//! The GraphQL schema: query root, output types, batch loaders and error codes.
+//! The GraphQL schema: query root, output types, batch loading and error codes.
 //! [`build_schema`] is the one place the schema is made: the server, the tests and the
 //! `schema` command all call it, so `schema.graphql` cannot drift unnoticed.
 
+pub mod batch;
 mod errors;
-pub mod loaders;
 mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, dataloader::DataLoader};
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::{config::ServeSettings, content::Visibility};
@@ -29,15 +29,15 @@ pub fn sdl() -> String {
     build_schema(DatabaseConnection::default(), &ServeSettings::default()).sdl()
 }
 
-/// What one request carries: who is reading, and a loader whose batches live as long as the
-/// request (so nothing is cached across requests or readers).
+/// What one request carries: who is reading. Batch sets live in the values a request
+/// returns, so nothing is cached across requests or readers.
 pub fn prepare(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     visibility: Visibility,
 ) -> async_graphql::Request {
-    let loader = loaders::ContentLoader::new(db.clone(), visibility);
-    request
-        .data(visibility)
-        .data(DataLoader::new(loader, tokio::spawn))
+    request.data(batch::Reader {
+        db: db.clone(),
+        visibility,
+    })
 }

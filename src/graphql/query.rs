@@ -1,27 +1,25 @@
 //! The query root: what frontends and mobile clients read.
 
 use async_graphql::{Context, ID, Object};
-use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use super::{
     ResultExt,
-    loaders::{ArticleById, AuthorById, PublicationById, SpeakerById},
+    batch::{PublicationSet, Reader},
     types::{
         Article, ArticleConnection, ArticleFilter, ArticleOrder, Author, GlobalId, Kind, Node,
-        Publication, QuoteConnection, QuoteFilter, Speaker, SpeakerConnection, Tag, TotalCount,
-        connection, loader,
+        Publication, Quote, QuoteConnection, QuoteFilter, Speaker, SpeakerConnection, Tag,
+        TotalCount, connection, reader,
     },
 };
-use crate::content::{self, Visibility, articles, catalog, pagination::PageArgs, quotes, speakers};
+use crate::content::{self, articles, catalog, pagination::PageArgs, quotes, speakers};
 
 pub struct QueryRoot;
 
-fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
-}
-
-fn visibility(ctx: &Context<'_>) -> Visibility {
-    *ctx.data_unchecked::<Visibility>()
+/// The article with `id`, if the reader may see it.
+async fn article_by_id(reader: &Reader, id: Uuid) -> content::Result<Option<Article>> {
+    let mut found = articles::by_ids(&reader.db, reader.visibility, &[id]).await?;
+    Ok(found.remove(&id).map(|a| Article::one(reader, a)))
 }
 
 #[Object]
@@ -29,16 +27,17 @@ impl QueryRoot {
     /// Fetches any object by its id (Relay global object identification).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let id = GlobalId::decode("id", &id).gql()?;
-        let loader = loader(ctx);
+        let reader = reader(ctx);
+        let db = &reader.db;
         Ok(match id.kind {
-            Kind::Article => loader.load_one(ArticleById(id.id)).await.gql()?.map(|a| Node::Article(Article(a))),
-            Kind::Speaker => loader.load_one(SpeakerById(id.id)).await.gql()?.map(|s| Node::Speaker(Speaker(s))),
-            Kind::Author => loader.load_one(AuthorById(id.id)).await.gql()?.map(|a| Node::Author(a.into())),
-            Kind::Publication => loader
-                .load_one(PublicationById(id.id))
+            Kind::Article => article_by_id(reader, id.id).await.gql()?.map(Node::Article),
+            Kind::Speaker => speakers::by_ids(db, &[id.id]).await.gql()?.remove(&id.id).map(|s| Node::Speaker(Speaker(s))),
+            Kind::Author => catalog::find_author(db, id.id).await.gql()?.map(|a| Node::Author(a.into())),
+            Kind::Publication => catalog::publications_by_ids(db, &[id.id])
                 .await
                 .gql()?
-                .map(|p| Node::Publication(Publication(p))),
+                .remove(&id.id)
+                .map(|p| Node::Publication(Publication::new(p, PublicationSet::new(reader.clone(), vec![id.id])))),
             Kind::Quote | Kind::KeyPoint | Kind::RelatedLink => None,
         })
     }
@@ -50,18 +49,21 @@ impl QueryRoot {
         slug: Option<String>,
         id: Option<ID>,
     ) -> async_graphql::Result<Option<Article>> {
-        let found = match (slug, id) {
-            (Some(slug), None) => articles::find_by_slug(db(ctx), visibility(ctx), &slug).await.gql()?,
+        let reader = reader(ctx);
+        match (slug, id) {
+            (Some(slug), None) => {
+                let found = articles::find_by_slug(&reader.db, reader.visibility, &slug).await.gql()?;
+                Ok(found.map(|a| Article::one(reader, a)))
+            }
             (None, Some(id)) => {
                 let id = GlobalId::decode("id", &id).gql()?;
                 if id.kind != Kind::Article {
                     return Err(content::Error::invalid("id", "is not an Article id")).gql();
                 }
-                loader(ctx).load_one(ArticleById(id.id)).await.gql()?
+                article_by_id(reader, id.id).await.gql()
             }
-            _ => return Err(content::Error::invalid("slug", "give exactly one of `slug` or `id`")).gql(),
-        };
-        Ok(found.map(Article))
+            _ => Err(content::Error::invalid("slug", "give exactly one of `slug` or `id`")).gql(),
+        }
     }
 
     /// Articles you can see, newest first unless `orderBy` says otherwise. `first`/`last`
@@ -80,12 +82,13 @@ impl QueryRoot {
         let args = PageArgs { first, after, last, before };
         let filter: articles::ArticleFilter = filter.unwrap_or_default().into();
         let order = order_by.unwrap_or_default().into();
-        let page = articles::list(db(ctx), visibility(ctx), &filter, order, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Articles(visibility(ctx), filter)))
+        let reader = reader(ctx);
+        let page = articles::list(&reader.db, reader.visibility, &filter, order, &args).await.gql()?;
+        Ok(connection(page, TotalCount::Articles(reader.visibility, filter), |a| Article::all(reader, a)))
     }
 
     async fn speaker(&self, ctx: &Context<'_>, slug: String) -> async_graphql::Result<Option<Speaker>> {
-        Ok(speakers::find_by_slug(db(ctx), &slug).await.gql()?.map(Speaker))
+        Ok(speakers::find_by_slug(&reader(ctx).db, &slug).await.gql()?.map(Speaker))
     }
 
     /// Everyone quoted, by slug.
@@ -96,8 +99,8 @@ impl QueryRoot {
         after: Option<String>,
     ) -> async_graphql::Result<SpeakerConnection> {
         let args = PageArgs { first, after, ..PageArgs::default() };
-        let page = speakers::list(db(ctx), &args).await.gql()?;
-        Ok(connection(page, TotalCount::Speakers))
+        let page = speakers::list(&reader(ctx).db, &args).await.gql()?;
+        Ok(connection(page, TotalCount::Speakers, |s| s.into_iter().map(Speaker).collect()))
     }
 
     /// Quotes in articles you can see, newest article first, then in article order.
@@ -110,13 +113,15 @@ impl QueryRoot {
     ) -> async_graphql::Result<QuoteConnection> {
         let args = PageArgs { first, after, ..PageArgs::default() };
         let filter: quotes::QuoteFilter = filter.unwrap_or_default().into();
-        let page = quotes::list(db(ctx), visibility(ctx), &filter, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Quotes(visibility(ctx), filter)))
+        let reader = reader(ctx);
+        let page = quotes::list(&reader.db, reader.visibility, &filter, &args).await.gql()?;
+        Ok(connection(page, TotalCount::Quotes(reader.visibility, filter), |q| Quote::all(reader, q)))
     }
 
     /// Tags on articles you can see, by slug, with how many such articles carry each.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
-        let counts = catalog::tag_counts(db(ctx), visibility(ctx), None).await.gql()?;
+        let reader = reader(ctx);
+        let counts = catalog::tag_counts(&reader.db, reader.visibility, None).await.gql()?;
         Ok(counts
             .into_iter()
             .map(|c| Tag::counted(c.id, c.slug, c.article_count))
@@ -125,11 +130,12 @@ impl QueryRoot {
 
     /// Every author, by slug.
     async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
-        Ok(catalog::authors(db(ctx)).await.gql()?.into_iter().map(Author::from).collect())
+        Ok(catalog::authors(&reader(ctx).db).await.gql()?.into_iter().map(Author::from).collect())
     }
 
     /// Every publication, by slug.
     async fn publications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Publication>> {
-        Ok(catalog::publications(db(ctx)).await.gql()?.into_iter().map(Publication).collect())
+        let reader = reader(ctx);
+        Ok(Publication::all(reader, catalog::publications(&reader.db).await.gql()?))
     }
 }

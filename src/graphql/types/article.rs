@@ -1,14 +1,17 @@
 //! The article: a news story with its key points, quotes, links and copyright.
 
-use async_graphql::{Context, Enum, ID, Object};
+use std::sync::Arc;
+
+use async_graphql::{Enum, ID, Object};
 use entity::article;
 
-use super::{Author, Copyright, DateTime, GlobalId, KeyPoint, Kind, Publication, Quote, RelatedLink, Tag, loader};
+use super::{Author, Copyright, DateTime, GlobalId, KeyPoint, Kind, Publication, Quote, RelatedLink, Tag};
 use crate::{
     content::{self, body},
     graphql::{
-        ResultExt, graphql_error,
-        loaders::{AuthorById, CopyrightOf, KeyPointsOf, PublicationById, QuotesOf, RelatedLinksOf, TagsOf},
+        ResultExt,
+        batch::{ArticleSet, Reader},
+        graphql_error,
     },
 };
 
@@ -50,12 +53,26 @@ pub enum BodyFormat {
     PlainText,
 }
 
-#[derive(Clone, Debug)]
-pub struct Article(pub article::Model);
+/// An article, and the set it was returned with (its relations load for the whole set).
+#[derive(Clone)]
+pub struct Article {
+    model: article::Model,
+    set: Arc<ArticleSet>,
+}
 
-impl From<article::Model> for Article {
-    fn from(m: article::Model) -> Self {
-        Self(m)
+impl Article {
+    pub fn new(model: article::Model, set: Arc<ArticleSet>) -> Self {
+        Self { model, set }
+    }
+
+    /// Articles returned together, sharing one set.
+    pub fn all(reader: &Reader, models: Vec<article::Model>) -> Vec<Self> {
+        let set = ArticleSet::new(reader.clone(), models);
+        set.articles().iter().map(|m| Self::new(m.clone(), set.clone())).collect()
+    }
+
+    pub fn one(reader: &Reader, model: article::Model) -> Self {
+        Self::new(model.clone(), ArticleSet::new(reader.clone(), vec![model]))
     }
 }
 
@@ -66,16 +83,16 @@ fn missing(what: &str) -> async_graphql::Error {
 #[Object]
 impl Article {
     pub async fn id(&self) -> ID {
-        GlobalId::new(Kind::Article, self.0.id).encode()
+        GlobalId::new(Kind::Article, self.model.id).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.model.slug
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.model.title
     }
     async fn summary(&self) -> Option<&str> {
-        self.0.summary.as_deref()
+        self.model.summary.as_deref()
     }
     /// The body, as Markdown (default), sanitized HTML, or plain text.
     async fn body(
@@ -83,66 +100,68 @@ impl Article {
         #[graphql(default_with = "Some(BodyFormat::Markdown)")] format: Option<BodyFormat>,
     ) -> String {
         match format.unwrap_or(BodyFormat::Markdown) {
-            BodyFormat::Markdown => self.0.body.clone(),
-            BodyFormat::Html => body::to_html(&self.0.body),
-            BodyFormat::PlainText => body::to_plain_text(&self.0.body),
+            BodyFormat::Markdown => self.model.body.clone(),
+            BodyFormat::Html => body::to_html(&self.model.body),
+            BodyFormat::PlainText => body::to_plain_text(&self.model.body),
         }
     }
     async fn status(&self) -> ArticleStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
     /// When the article was (or will be) published; null for drafts never published.
     async fn published_at(&self) -> Option<DateTime> {
-        self.0.published_at.map(DateTime)
+        self.model.published_at.map(DateTime)
     }
     async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+        DateTime(self.model.created_at)
     }
     async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+        DateTime(self.model.updated_at)
     }
     async fn section(&self) -> Option<&str> {
-        self.0.section.as_deref()
+        self.model.section.as_deref()
     }
     async fn canonical_url(&self) -> Option<&str> {
-        self.0.canonical_url.as_deref()
+        self.model.canonical_url.as_deref()
     }
     /// Words in the body as a reader sees it.
     async fn word_count(&self) -> i32 {
-        self.0.word_count
+        self.model.word_count
     }
     /// Minutes to read the body at 200 words a minute, rounded up.
     async fn reading_time_minutes(&self) -> i32 {
-        body::reading_time_minutes(self.0.word_count)
+        body::reading_time_minutes(self.model.word_count)
     }
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Author>> {
-        let Some(id) = self.0.author_id else { return Ok(None) };
-        Ok(loader(ctx).load_one(AuthorById(id)).await.gql()?.map(Author::from))
+    async fn author(&self) -> async_graphql::Result<Option<Author>> {
+        let Some(id) = self.model.author_id else { return Ok(None) };
+        Ok(self.set.author(id).await.gql()?.map(Author::from))
     }
-    async fn publication(&self, ctx: &Context<'_>) -> async_graphql::Result<Publication> {
-        let found = loader(ctx).load_one(PublicationById(self.0.publication_id)).await.gql()?;
-        found.map(Publication).ok_or_else(|| missing("the article's publication"))
+    async fn publication(&self) -> async_graphql::Result<Publication> {
+        let found = self.set.publication(self.model.publication_id).await.gql()?;
+        found
+            .map(|(model, set)| Publication::new(model, set))
+            .ok_or_else(|| missing("the article's publication"))
     }
     /// Tags, in the article's order.
-    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
-        let tags = loader(ctx).load_one(TagsOf(self.0.id)).await.gql()?;
-        Ok(tags.unwrap_or_default().into_iter().map(Tag::from).collect())
+    async fn tags(&self) -> async_graphql::Result<Vec<Tag>> {
+        let (tags, set) = self.set.tags(self.model.id).await.gql()?;
+        Ok(tags.into_iter().map(|t| Tag::in_set(t, set.clone())).collect())
     }
     /// The ordered bullet list at the top of the story.
-    async fn key_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<KeyPoint>> {
-        let points = loader(ctx).load_one(KeyPointsOf(self.0.id)).await.gql()?;
-        Ok(points.unwrap_or_default().into_iter().map(KeyPoint::from).collect())
+    async fn key_points(&self) -> async_graphql::Result<Vec<KeyPoint>> {
+        let points = self.set.key_points(self.model.id).await.gql()?;
+        Ok(points.into_iter().map(KeyPoint::from).collect())
     }
     /// Quotes, in the order they appear in the story.
-    async fn quotes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Quote>> {
-        let quotes = loader(ctx).load_one(QuotesOf(self.0.id)).await.gql()?;
-        Ok(quotes.unwrap_or_default().into_iter().map(Quote).collect())
+    async fn quotes(&self) -> async_graphql::Result<Vec<Quote>> {
+        let (quotes, set) = self.set.quotes(self.model.id).await.gql()?;
+        Ok(quotes.into_iter().map(|q| Quote::new(q, set.clone())).collect())
     }
-    async fn related_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RelatedLink>> {
-        let links = loader(ctx).load_one(RelatedLinksOf(self.0.id)).await.gql()?;
-        Ok(links.unwrap_or_default().into_iter().map(RelatedLink::from).collect())
+    async fn related_links(&self) -> async_graphql::Result<Vec<RelatedLink>> {
+        let links = self.set.related_links(self.model.id).await.gql()?;
+        Ok(links.into_iter().map(RelatedLink::from).collect())
     }
-    async fn copyright(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Copyright>> {
-        Ok(loader(ctx).load_one(CopyrightOf(self.0.id)).await.gql()?.map(Copyright::from))
+    async fn copyright(&self) -> async_graphql::Result<Option<Copyright>> {
+        Ok(self.set.copyright(self.model.id).await.gql()?.map(Copyright::from))
     }
 }

@@ -1,13 +1,15 @@
 //! Authors, publications and tags.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::{Enum, ID, Object, SimpleObject};
 use entity::{author, publication, tag};
 use uuid::Uuid;
 
-use super::{GlobalId, Kind, loader};
+use super::{GlobalId, Kind};
 use crate::graphql::{
     ResultExt,
-    loaders::{ArticleCountOfTag, LinksOfPublication},
+    batch::{PublicationSet, Reader, TagSet},
 };
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,33 +50,47 @@ impl Author {
     }
 }
 
-/// The outlet an article appears in.
-#[derive(Clone, Debug)]
-pub struct Publication(pub publication::Model);
+/// The outlet an article appears in, and the set it was returned with.
+#[derive(Clone)]
+pub struct Publication {
+    model: publication::Model,
+    set: Arc<PublicationSet>,
+}
+
+impl Publication {
+    pub fn new(model: publication::Model, set: Arc<PublicationSet>) -> Self {
+        Self { model, set }
+    }
+
+    /// Publications returned together, sharing one set.
+    pub fn all(reader: &Reader, models: Vec<publication::Model>) -> Vec<Self> {
+        let set = PublicationSet::new(reader.clone(), models.iter().map(|p| p.id).collect());
+        models.into_iter().map(|m| Self::new(m, set.clone())).collect()
+    }
+}
 
 #[Object]
 impl Publication {
     pub async fn id(&self) -> ID {
-        GlobalId::new(Kind::Publication, self.0.id).encode()
+        GlobalId::new(Kind::Publication, self.model.id).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.model.slug
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
     async fn url(&self) -> Option<&str> {
-        self.0.url.as_deref()
+        self.model.url.as_deref()
     }
     /// A sponsor line to show with the publication's content.
     async fn sponsor_message(&self) -> Option<&str> {
-        self.0.sponsor_message.as_deref()
+        self.model.sponsor_message.as_deref()
     }
     /// Footer links (privacy, terms, contact), in display order.
-    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PublicationLink>> {
-        let links = loader(ctx).load_one(LinksOfPublication(self.0.id)).await.gql()?;
+    async fn links(&self) -> async_graphql::Result<Vec<PublicationLink>> {
+        let links = self.set.links(self.model.id).await.gql()?;
         Ok(links
-            .unwrap_or_default()
             .into_iter()
             .map(|l| PublicationLink {
                 label: l.label,
@@ -91,12 +107,18 @@ pub struct PublicationLink {
 }
 
 /// A tag, and how many articles you can see carry it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Tag {
     id: Uuid,
     slug: String,
-    /// Known when the tag came from a count query; otherwise loaded on demand.
-    article_count: Option<i64>,
+    article_count: TagCount,
+}
+
+/// Known when the tag came from a count query; otherwise loaded for the tag's whole set.
+#[derive(Clone)]
+enum TagCount {
+    Known(i64),
+    InSet(Arc<TagSet>),
 }
 
 impl Tag {
@@ -104,17 +126,15 @@ impl Tag {
         Self {
             id,
             slug,
-            article_count: Some(article_count),
+            article_count: TagCount::Known(article_count),
         }
     }
-}
 
-impl From<tag::Model> for Tag {
-    fn from(m: tag::Model) -> Self {
+    pub fn in_set(m: tag::Model, set: Arc<TagSet>) -> Self {
         Self {
             id: m.id,
             slug: m.slug,
-            article_count: None,
+            article_count: TagCount::InSet(set),
         }
     }
 }
@@ -125,10 +145,10 @@ impl Tag {
         &self.slug
     }
     /// Articles you can see that carry this tag.
-    async fn article_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        let count = match self.article_count {
-            Some(n) => n,
-            None => loader(ctx).load_one(ArticleCountOfTag(self.id)).await.gql()?.unwrap_or(0),
+    async fn article_count(&self) -> async_graphql::Result<i32> {
+        let count = match &self.article_count {
+            TagCount::Known(n) => *n,
+            TagCount::InSet(set) => set.article_count(self.id).await.gql()?,
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

@@ -39,14 +39,20 @@ impl TotalCount {
     }
 }
 
-/// Wraps a page of models as a connection of their GraphQL type.
-pub fn connection<M, N>(page: Page<M>, total: TotalCount) -> Connection<String, N, TotalCount>
+/// Wraps a page of models as a connection of their GraphQL type; `wrap` turns the page's
+/// models into nodes together, so they can share a batch set.
+pub fn connection<M, N>(
+    page: Page<M>,
+    total: TotalCount,
+    wrap: impl FnOnce(Vec<M>) -> Vec<N>,
+) -> Connection<String, N, TotalCount>
 where
-    N: From<M> + OutputType,
+    N: OutputType,
 {
+    let (cursors, models): (Vec<String>, Vec<M>) = page.edges.into_iter().map(|e| (e.cursor, e.node)).unzip();
     let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
     connection
         .edges
-        .extend(page.edges.into_iter().map(|e| Edge::new(e.cursor, N::from(e.node))));
+        .extend(cursors.into_iter().zip(wrap(models)).map(|(cursor, node)| Edge::new(cursor, node)));
     connection
 }

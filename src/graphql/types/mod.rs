@@ -21,11 +21,11 @@ pub use quote::Quote;
 pub use scalars::DateTime;
 pub use speaker::Speaker;
 
-use async_graphql::{Context, dataloader::DataLoader};
+use async_graphql::Context;
 
-use super::loaders::ContentLoader;
+use super::batch::Reader;
 
-/// The request's loader (see [`crate::graphql::prepare`]).
-pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ContentLoader> {
-    ctx.data_unchecked::<DataLoader<ContentLoader>>()
+/// Who is reading, and the database (see [`crate::graphql::prepare`]).
+pub(crate) fn reader<'a>(ctx: &Context<'a>) -> &'a Reader {
+    ctx.data_unchecked::<Reader>()
 }

@@ -1,53 +1,62 @@
 //! A quote: what a speaker said, in an article.
 
-use async_graphql::{Context, ID, Object};
+use std::sync::Arc;
+
+use async_graphql::{ID, Object};
 use entity::quote;
 
-use super::{Article, GlobalId, Kind, Speaker, loader};
+use super::{Article, GlobalId, Kind, Speaker};
 use crate::{
     content,
-    graphql::{
-        ResultExt, graphql_error,
-        loaders::{ArticleById, SpeakerById},
-    },
+    graphql::{ResultExt, batch::QuoteSet, graphql_error},
 };
 
-#[derive(Clone, Debug)]
-pub struct Quote(pub quote::Model);
+/// A quote, and the set it was returned with (speakers and articles load for the whole set).
+#[derive(Clone)]
+pub struct Quote {
+    model: quote::Model,
+    set: Arc<QuoteSet>,
+}
 
-impl From<quote::Model> for Quote {
-    fn from(m: quote::Model) -> Self {
-        Self(m)
+impl Quote {
+    pub fn new(model: quote::Model, set: Arc<QuoteSet>) -> Self {
+        Self { model, set }
+    }
+
+    /// Quotes returned together, sharing one set.
+    pub fn all(reader: &crate::graphql::batch::Reader, models: Vec<quote::Model>) -> Vec<Self> {
+        let set = QuoteSet::new(reader.clone(), &models.iter().collect::<Vec<_>>());
+        models.into_iter().map(|m| Self::new(m, set.clone())).collect()
     }
 }
 
 #[Object]
 impl Quote {
     async fn id(&self) -> ID {
-        GlobalId::new(Kind::Quote, self.0.id).encode()
+        GlobalId::new(Kind::Quote, self.model.id).encode()
     }
     /// 1-based position among the article's quotes.
     async fn position(&self) -> i32 {
-        self.0.position
+        self.model.position
     }
     async fn text(&self) -> &str {
-        &self.0.text
+        &self.model.text
     }
     /// When, where or how it was said.
     async fn context(&self) -> Option<&str> {
-        self.0.context.as_deref()
+        self.model.context.as_deref()
     }
-    async fn speaker(&self, ctx: &Context<'_>) -> async_graphql::Result<Speaker> {
-        let found = loader(ctx).load_one(SpeakerById(self.0.speaker_id)).await.gql()?;
+    async fn speaker(&self) -> async_graphql::Result<Speaker> {
+        let found = self.set.speaker(self.model.speaker_id).await.gql()?;
         found
             .map(Speaker)
             .ok_or_else(|| graphql_error(&content::Error::Internal(anyhow::anyhow!("a quote's speaker is missing"))))
     }
     /// The article the quote appears in.
-    async fn article(&self, ctx: &Context<'_>) -> async_graphql::Result<Article> {
-        let found = loader(ctx).load_one(ArticleById(self.0.article_id)).await.gql()?;
+    async fn article(&self) -> async_graphql::Result<Article> {
+        let found = self.set.article(self.model.article_id).await.gql()?;
         found
-            .map(Article)
+            .map(|(model, set)| Article::new(model, set))
             .ok_or_else(|| graphql_error(&content::Error::NotFound("the quote's article".into())))
     }
 }

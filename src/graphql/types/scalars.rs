@@ -19,6 +19,12 @@ impl ScalarType for DateTime {
         }
     }
 
+    /// Checked during validation, so a bad date-time fails the request before execution, like
+    /// any other ill-typed argument or variable.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok())
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
     }

@@ -3,10 +3,9 @@
 use async_graphql::{Context, ID, Object};
 use entity::speaker;
 
-use super::{ArticleConnection, GlobalId, Kind, QuoteConnection, TotalCount, connection};
+use super::{Article, ArticleConnection, GlobalId, Kind, Quote, QuoteConnection, TotalCount, connection, reader};
 use crate::{
     content::{
-        Visibility,
         articles::{self, ArticleFilter},
         pagination::PageArgs,
         quotes::{self, QuoteFilter},
@@ -47,14 +46,14 @@ impl Speaker {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<QuoteConnection> {
-        let visibility = *ctx.data_unchecked::<Visibility>();
+        let reader = reader(ctx);
         let filter = QuoteFilter {
             speaker: Some(self.0.slug.clone()),
             article: None,
         };
         let args = PageArgs { first, after, ..PageArgs::default() };
-        let page = quotes::list(ctx.data_unchecked::<sea_orm::DatabaseConnection>(), visibility, &filter, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Quotes(visibility, filter)))
+        let page = quotes::list(&reader.db, reader.visibility, &filter, &args).await.gql()?;
+        Ok(connection(page, TotalCount::Quotes(reader.visibility, filter), |q| Quote::all(reader, q)))
     }
     /// The articles you can see that quote this speaker, newest first.
     async fn articles(
@@ -63,15 +62,15 @@ impl Speaker {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<ArticleConnection> {
-        let visibility = *ctx.data_unchecked::<Visibility>();
+        let reader = reader(ctx);
         let filter = ArticleFilter {
             speaker: Some(self.0.slug.clone()),
             ..ArticleFilter::default()
         };
         let args = PageArgs { first, after, ..PageArgs::default() };
-        let page = articles::list(ctx.data_unchecked::<sea_orm::DatabaseConnection>(), visibility, &filter, Default::default(), &args)
+        let page = articles::list(&reader.db, reader.visibility, &filter, Default::default(), &args)
             .await
             .gql()?;
-        Ok(connection(page, TotalCount::Articles(visibility, filter)))
+        Ok(connection(page, TotalCount::Articles(reader.visibility, filter), |a| Article::all(reader, a)))
     }
 }

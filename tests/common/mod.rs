@@ -1,0 +1,308 @@
+//! The test harness: the real server on port 0 over a fresh database, talked to over HTTP.
+//!
+//! Every test gets its own database: a temporary SQLite file by default, or, when
+//! `TEST_DATABASE_URL` names a Postgres server, a database of its own created there (and
+//! dropped when the test ends). Nothing is mocked.
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use content_api::{config::ServeSettings, content, db, http};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// The seed article in the import format: what every test can serve exactly.
+pub const SEED: &str = include_str!("../../fixtures/demo.json");
+pub const SEED_SLUG: &str = "the-great-linux-debate-rusts-place-in-the-kernel";
+
+pub fn seed() -> Value {
+    serde_json::from_str(SEED).expect("the seed bundle is JSON")
+}
+
+/// A database of the test's own, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<PostgresDb>,
+}
+
+struct PostgresDb {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(admin_url).await,
+            _ => Self::sqlite(),
+        }
+    }
+
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("content.db").display());
+        Self {
+            url,
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    async fn postgres(admin_url: String) -> Self {
+        let name = format!("content_api_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = db::connect(&admin_url).await.expect("TEST_DATABASE_URL reachable");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            _dir: None,
+            postgres: Some(PostgresDb { admin_url, name }),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(pg) = self.postgres.take() else { return };
+        // Drop runs inside the test's runtime; do the async clean-up on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let admin = db::connect(&pg.admin_url).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", pg.name);
+                admin.execute_unprepared(&sql).await.ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A connection to the same database the server uses.
+    pub db: DatabaseConnection,
+    /// How many SQL statements the server's connection pool has run so far.
+    statements: Arc<AtomicU64>,
+    pub test_db: TestDb,
+}
+
+/// Options for [`spawn_with`].
+pub struct Options {
+    /// Import the seed bundle before serving.
+    pub seed: bool,
+    pub settings: ServeSettings,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            seed: true,
+            settings: ServeSettings::default(),
+        }
+    }
+}
+
+/// The server over a fresh database holding the seed article.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+/// The server over a fresh, empty database.
+pub async fn spawn_empty() -> TestApp {
+    spawn_with(Options {
+        seed: false,
+        ..Options::default()
+    })
+    .await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        content_api::telemetry::init();
+    }
+    let test_db = TestDb::new().await;
+    let db = db::connect_and_migrate(&test_db.url).await.expect("connect and migrate");
+    if options.seed {
+        content::bundle::import(&db, &content::bundle::parse(SEED).expect("parse seed"))
+            .await
+            .expect("import seed");
+    }
+    let statements = Arc::new(AtomicU64::new(0));
+    let mut server_db = db.clone();
+    let counter = statements.clone();
+    server_db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = format!("http://{}", listener.local_addr().expect("local address"));
+    let server = http::server(listener, server_db, &options.settings).expect("build the server");
+    tokio::spawn(server);
+
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        statements,
+        test_db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Imports a bundle (the import format) through the content layer, as the CLI does.
+    pub async fn import(&self, bundle: &Value) -> content::bundle::ImportReport {
+        let bundle = content::bundle::parse(&bundle.to_string()).expect("a valid bundle");
+        content::bundle::import(&self.db, &bundle).await.expect("import")
+    }
+
+    /// POSTs a GraphQL request and returns the whole response body; panics unless HTTP 200.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header(ACCEPT, "application/json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(status, 200, "{body:#}");
+        body
+    }
+
+    /// The `data` of a request that must succeed without errors.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// The codes of the errors of a request that must fail.
+    pub async fn error_codes(&self, query: &str, variables: Value) -> Vec<String> {
+        let body = self.graphql(query, variables).await;
+        let errors = body["errors"].as_array().unwrap_or_else(|| panic!("expected errors: {body:#}"));
+        errors
+            .iter()
+            .map(|e| e["extensions"]["code"].as_str().unwrap_or("<no code>").to_owned())
+            .collect()
+    }
+
+    pub async fn post_raw(&self, body: &str, content_type: &str, accept: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header(CONTENT_TYPE, content_type)
+            .body(body.to_owned());
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// SQL statements the server has run since the last call.
+    pub fn take_statement_count(&self) -> u64 {
+        self.statements.swap(0, Ordering::Relaxed)
+    }
+}
+
+/// Where the binary under test lives, for CLI tests.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_content-api"))
+}
+
+/// One article of the seed article's shape, varied by `i`.
+pub fn synthetic_article(i: usize, published_at: &str) -> Value {
+    let speakers = ["linus-torvalds", "christoph-hellwig", "greg-kroah-hartman"];
+    let mut tags = vec!["synthetic"];
+    if i % 2 == 0 {
+        tags.push("even");
+    }
+    if i % 3 == 0 {
+        tags.push("rust");
+    }
+    json!({
+        "slug": format!("story-{i:03}"),
+        // Titles sort in another order than slugs or times.
+        "title": format!("Title {:03}", (i * 37) % 1000),
+        "summary": format!("Summary of story {i}."),
+        "body": format!("Paragraph one of story {i}.\n\nParagraph *two*."),
+        "status": "PUBLISHED",
+        "publishedAt": published_at,
+        "publication": if i % 5 == 0 { "other-times" } else { "digital-event-horizon" },
+        "author": if i % 2 == 0 { Some("llama3-2-3b-q4-k-m") } else { None },
+        "section": "Synthetic",
+        "canonicalUrl": format!("https://example.com/story-{i}"),
+        "tags": tags,
+        "keyPoints": [format!("Point one of {i}."), format!("Point two of {i}.")],
+        "quotes": [
+            { "text": format!("Quote {i}a"), "speaker": speakers[i % 3], "context": null },
+            { "text": format!("Quote {i}b"), "speaker": speakers[(i + 1) % 3], "context": "said later" },
+        ],
+        "relatedLinks": [{ "url": format!("https://example.com/source-{i}"), "title": null, "rel": "SOURCE" }],
+        "copyright": { "holder": "Example", "notice": "© Example", "year": 2025, "license": null },
+    })
+}
+
+/// A bundle of `articles`, with the publications, authors and speakers they refer to.
+pub fn bundle_of(articles: Vec<Value>) -> Value {
+    let seed = seed();
+    json!({
+        "version": 1,
+        "publications": [
+            seed["publications"][0],
+            { "slug": "other-times", "name": "Other Times", "url": "https://other.example.com/", "sponsorMessage": null, "links": [] },
+        ],
+        "authors": seed["authors"],
+        "speakers": seed["speakers"],
+        "articles": articles,
+    })
+}
+
+/// `n` published articles, one an hour from 2024-01-01T00:00:00Z.
+pub fn synthetic_bundle(n: usize) -> Value {
+    let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").expect("a time");
+    bundle_of(
+        (0..n)
+            .map(|i| {
+                let t = start + chrono::Duration::hours(i as i64);
+                synthetic_article(i, &t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            })
+            .collect(),
+    )
+}
+
+/// Slugs of the `nodes` of a connection.
+pub fn slugs(connection: &Value) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a connection: {connection:#}"))
+        .iter()
+        .map(|n| n["slug"].as_str().expect("a slug").to_owned())
+        .collect()
+}
