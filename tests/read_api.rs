@@ -3,50 +3,10 @@
 
 mod common;
 
-use common::{SEED_SLUG, seed, spawn_app};
+use common::{FULL_ARTICLE, SEED_SLUG, as_import_format, seed, spawn_app};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-const FULL_ARTICLE: &str = r#"
-query Full($slug: String) {
-  article(slug: $slug) {
-    id slug title summary body status publishedAt createdAt updatedAt
-    section canonicalUrl wordCount readingTimeMinutes
-    author { id slug name kind }
-    publication { id slug name url sponsorMessage links { label url } }
-    tags { slug articleCount }
-    keyPoints { id position text }
-    quotes { id position text context speaker { id slug name role organization } article { slug } }
-    relatedLinks { id position url title rel }
-    copyright { holder notice year license }
-  }
-}"#;
-
-/// Turns a served article back into the import format, so it can be compared with the
-/// fixture as a whole value.
-fn as_import_format(a: &Value) -> Value {
-    json!({
-        "slug": a["slug"],
-        "title": a["title"],
-        "summary": a["summary"],
-        "body": a["body"],
-        "status": a["status"],
-        "publishedAt": a["publishedAt"],
-        "publication": a["publication"]["slug"],
-        "author": a["author"]["slug"],
-        "section": a["section"],
-        "canonicalUrl": a["canonicalUrl"],
-        "tags": a["tags"].as_array().unwrap().iter().map(|t| t["slug"].clone()).collect::<Vec<_>>(),
-        "keyPoints": a["keyPoints"].as_array().unwrap().iter().map(|k| k["text"].clone()).collect::<Vec<_>>(),
-        "quotes": a["quotes"].as_array().unwrap().iter().map(|q| json!({
-            "text": q["text"], "speaker": q["speaker"]["slug"], "context": q["context"],
-        })).collect::<Vec<_>>(),
-        "relatedLinks": a["relatedLinks"].as_array().unwrap().iter().map(|l| json!({
-            "url": l["url"], "title": l["title"], "rel": l["rel"],
-        })).collect::<Vec<_>>(),
-        "copyright": a["copyright"],
-    })
-}
 
 fn positions(list: &Value) -> Vec<i64> {
     list.as_array().unwrap().iter().map(|v| v["position"].as_i64().unwrap()).collect()

@@ -22,7 +22,7 @@ async fn article_by_id(reader: &Reader, id: Uuid) -> content::Result<Option<Arti
     Ok(found.remove(&id).map(|a| Article::one(reader, a)))
 }
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Fetches any object by its id (Relay global object identification).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
