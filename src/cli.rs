@@ -88,14 +88,21 @@ async fn serve(url: &str, settings: ServeSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_file(db: &DatabaseConnection, file: &PathBuf) -> anyhow::Result<bundle::ImportReport> {
+async fn import_file(
+    db: &DatabaseConnection,
+    file: &PathBuf,
+) -> anyhow::Result<bundle::ImportReport> {
     let mut json = String::new();
     if file.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut json).context("could not read standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut json)
+            .context("could not read standard input")?;
     } else {
-        json = std::fs::read_to_string(file).with_context(|| format!("could not read {}", file.display()))?;
+        json = std::fs::read_to_string(file)
+            .with_context(|| format!("could not read {}", file.display()))?;
     }
-    let bundle = bundle::parse(&json).with_context(|| format!("{} is not a valid bundle", file.display()))?;
+    let bundle = bundle::parse(&json)
+        .with_context(|| format!("{} is not a valid bundle", file.display()))?;
     let report = bundle::import(db, &bundle)
         .await
         .with_context(|| format!("could not import {}; nothing was changed", file.display()))?;
@@ -103,7 +110,7 @@ async fn import_file(db: &DatabaseConnection, file: &PathBuf) -> anyhow::Result<
 }
 
 async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
-    let db = db::connect(url).await?;
+    let db = db::connect_for_schema_changes(url).await?;
     match action {
         MigrateAction::Up => Migrator::up(&db, None).await?,
         MigrateAction::Down => Migrator::down(&db, Some(1)).await?,

@@ -26,7 +26,12 @@ pub struct ServeSettings {
 
     /// Origins browsers may call the API from (comma-separated); `*` allows any origin.
     /// Credentials (cookies) are never allowed cross-origin.
-    #[arg(long, env = "CONTENT_API_CORS_ORIGINS", value_delimiter = ',', default_value = "*")]
+    #[arg(
+        long,
+        env = "CONTENT_API_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
     pub cors_origins: Vec<String>,
 }
 

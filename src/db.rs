@@ -20,6 +20,17 @@ fn is_in_memory(url: &str) -> bool {
 /// Opens a pool. SQLite gets WAL, `foreign_keys=ON`, a busy timeout and is created if missing;
 /// an unreachable database fails within seconds, not minutes.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, SQLITE_POOL).await
+}
+
+/// One connection on SQLite: for schema changes. `migrate fresh` and `down` turn foreign keys
+/// off with a PRAGMA, which holds only on the connection it ran on, then drop tables in
+/// separate statements that a pool would spread over other connections.
+pub async fn connect_for_schema_changes(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, 1).await
+}
+
+async fn connect_with(url: &str, sqlite_pool: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .connect_timeout(Duration::from_secs(5))
@@ -27,7 +38,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // Each connection to an in-memory database is a database of its own: keep to one.
-        options.max_connections(if is_in_memory(url) { 1 } else { SQLITE_POOL });
+        options.max_connections(if is_in_memory(url) { 1 } else { sqlite_pool });
         options.map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -45,7 +56,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("could not migrate the database")
+    Migrator::up(db, None)
+        .await
+        .context("could not migrate the database")
 }
 
 /// Connects and migrates: what every command does first.

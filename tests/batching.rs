@@ -48,7 +48,11 @@ async fn statements_per_request_do_not_depend_on_page_size() {
     let one = statements(&app, "List", json!({ "first": 1 })).await;
     let twenty = statements(&app, "List", json!({ "first": 20 })).await;
     let hundred = statements(&app, "List", json!({ "first": 100 })).await;
-    assert_eq!((one, twenty), (hundred, hundred), "statements for pages of 1, 20 and 100");
+    assert_eq!(
+        (one, twenty),
+        (hundred, hundred),
+        "statements for pages of 1, 20 and 100"
+    );
     // One for the page, one per relation: author, publication, publication links, tags, tag
     // counts, key points, quotes, speakers, related links, copyright. Quotes' articles are the
     // page's own, so they cost nothing.

@@ -10,8 +10,17 @@ use serde_json::json;
 /// Slugs of the synthetic articles `i` (of 45) for which `keep` holds, newest first, after
 /// the seed article (published in 2025, so newest of all) if `seed` is set.
 fn expected(seed: bool, keep: impl Fn(usize) -> bool) -> Vec<String> {
-    let mut list: Vec<String> = if seed { vec![SEED_SLUG.to_owned()] } else { vec![] };
-    list.extend((0..45).rev().filter(|i| keep(*i)).map(|i| format!("story-{i:03}")));
+    let mut list: Vec<String> = if seed {
+        vec![SEED_SLUG.to_owned()]
+    } else {
+        vec![]
+    };
+    list.extend(
+        (0..45)
+            .rev()
+            .filter(|i| keep(*i))
+            .map(|i| format!("story-{i:03}")),
+    );
     list
 }
 
@@ -31,15 +40,39 @@ async fn every_filter_narrows_the_list_exactly() {
         (json!({ "tag": "rust" }), expected(true, |i| i % 3 == 0)),
         (json!({ "tag": "even" }), expected(false, |i| i % 2 == 0)),
         (json!({ "tag": "no-such-tag" }), vec![]),
-        (json!({ "speaker": "linus-torvalds" }), expected(true, |i| i % 3 != 1)),
-        (json!({ "speaker": "christoph-hellwig" }), expected(true, |i| i % 3 != 2)),
-        (json!({ "author": "llama3-2-3b-q4-k-m" }), expected(true, |i| i % 2 == 0)),
-        (json!({ "publication": "other-times" }), expected(false, |i| i % 5 == 0)),
-        (json!({ "publication": "digital-event-horizon" }), expected(true, |i| i % 5 != 0)),
-        (json!({ "publishedAfter": "2024-01-02T00:00:00Z" }), expected(true, |i| i >= 24)),
-        (json!({ "publishedBefore": "2024-01-01T05:00:00Z" }), expected(false, |i| i < 5)),
+        (
+            json!({ "speaker": "linus-torvalds" }),
+            expected(true, |i| i % 3 != 1),
+        ),
+        (
+            json!({ "speaker": "christoph-hellwig" }),
+            expected(true, |i| i % 3 != 2),
+        ),
+        (
+            json!({ "author": "llama3-2-3b-q4-k-m" }),
+            expected(true, |i| i % 2 == 0),
+        ),
+        (
+            json!({ "publication": "other-times" }),
+            expected(false, |i| i % 5 == 0),
+        ),
+        (
+            json!({ "publication": "digital-event-horizon" }),
+            expected(true, |i| i % 5 != 0),
+        ),
+        (
+            json!({ "publishedAfter": "2024-01-02T00:00:00Z" }),
+            expected(true, |i| i >= 24),
+        ),
+        (
+            json!({ "publishedBefore": "2024-01-01T05:00:00Z" }),
+            expected(false, |i| i < 5),
+        ),
         // Any RFC 3339 offset: 02:00+02:00 is 00:00Z.
-        (json!({ "publishedAfter": "2024-01-02T02:00:00+02:00" }), expected(true, |i| i >= 24)),
+        (
+            json!({ "publishedAfter": "2024-01-02T02:00:00+02:00" }),
+            expected(true, |i| i >= 24),
+        ),
         (
             json!({ "publishedAfter": "2024-01-01T10:00:00Z", "publishedBefore": "2024-01-01T20:00:00Z" }),
             expected(false, |i| (10..20).contains(&i)),
@@ -92,8 +125,14 @@ async fn filters_keep_their_order_across_pages() {
 async fn an_ill_typed_filter_fails_validation() {
     let app = spawn_app().await;
     for (filter, code) in [
-        (json!({ "publishedAfter": "yesterday" }), "GRAPHQL_VALIDATION_FAILED"),
-        (json!({ "publishedBefore": 20240101 }), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            json!({ "publishedAfter": "yesterday" }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            json!({ "publishedBefore": 20240101 }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
         (json!({ "status": "DELETED" }), "GRAPHQL_VALIDATION_FAILED"),
     ] {
         let codes = app

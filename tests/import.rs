@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{FULL_ARTICLE, SEED_SLUG, TestApp, as_import_format, bundle_of, seed, spawn_empty, synthetic_bundle};
+use common::{
+    FULL_ARTICLE, SEED_SLUG, TestApp, as_import_format, bundle_of, seed, spawn_empty,
+    synthetic_bundle,
+};
 use content_api::content::{
     self,
     bundle::{Counts, ImportReport},
@@ -91,9 +94,15 @@ async fn a_changed_article_is_updated_in_place() {
     let after = full_article(&app, SEED_SLUG).await;
     assert_eq!(as_import_format(&after), bundle["articles"][0]);
     assert_eq!(after["quotes"][0]["speaker"]["role"], "Creator of Linux");
-    assert_eq!(after["id"], before["id"], "an upsert keeps the article's id");
+    assert_eq!(
+        after["id"], before["id"],
+        "an upsert keeps the article's id"
+    );
     assert_eq!(after["createdAt"], before["createdAt"]);
-    assert!(after["updatedAt"].as_str() > before["updatedAt"].as_str(), "updatedAt moves");
+    assert!(
+        after["updatedAt"].as_str() > before["updatedAt"].as_str(),
+        "updatedAt moves"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +115,10 @@ async fn articles_may_refer_to_what_the_database_already_has() {
     let bundle = json!({ "version": 1, "articles": [article] });
     let report = app.import(&bundle).await;
     assert_eq!(report.articles, counts(1, 0, 0));
-    assert_eq!(as_import_format(&full_article(&app, "story-001").await), bundle["articles"][0]);
+    assert_eq!(
+        as_import_format(&full_article(&app, "story-001").await),
+        bundle["articles"][0]
+    );
 }
 
 #[tokio::test]
@@ -121,32 +133,63 @@ async fn a_failing_import_changes_nothing_and_names_the_article_and_field() {
     bundle["speakers"][0]["name"] = json!("Renamed Torvalds");
     bundle["articles"][2]["quotes"][0]["speaker"] = json!("nobody-known");
     let err = try_import(&app, &bundle).await.unwrap_err();
-    let content::Error::Invalid { field, message } = err else { panic!("{err:?}") };
+    let content::Error::Invalid { field, message } = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(field, r#"articles[2] ("story-002").quotes[0].speaker"#);
     assert!(message.contains("nobody-known"), "{message}");
     assert_eq!(everything(&app).await, before);
 
     // Caught before any writing.
     let cases = [
-        ("/articles/1/slug", json!("Not A Slug"), r#"articles[1] ("Not A Slug").slug"#),
-        ("/articles/0/title", json!("  "), r#"articles[0] ("story-000").title"#),
-        ("/articles/2/canonicalUrl", json!("javascript:alert(1)"), r#"articles[2] ("story-002").canonicalUrl"#),
-        ("/articles/0/copyright/year", json!(99), r#"articles[0] ("story-000").copyright.year"#),
-        ("/articles/1/tags/0", json!("Bad Tag"), r#"articles[1] ("story-001").tags[0]"#),
-        ("/publications/1/url", json!("not a url"), r#"publications[1] ("other-times").url"#),
+        (
+            "/articles/1/slug",
+            json!("Not A Slug"),
+            r#"articles[1] ("Not A Slug").slug"#,
+        ),
+        (
+            "/articles/0/title",
+            json!("  "),
+            r#"articles[0] ("story-000").title"#,
+        ),
+        (
+            "/articles/2/canonicalUrl",
+            json!("javascript:alert(1)"),
+            r#"articles[2] ("story-002").canonicalUrl"#,
+        ),
+        (
+            "/articles/0/copyright/year",
+            json!(99),
+            r#"articles[0] ("story-000").copyright.year"#,
+        ),
+        (
+            "/articles/1/tags/0",
+            json!("Bad Tag"),
+            r#"articles[1] ("story-001").tags[0]"#,
+        ),
+        (
+            "/publications/1/url",
+            json!("not a url"),
+            r#"publications[1] ("other-times").url"#,
+        ),
     ];
     for (pointer, value, expected_field) in cases {
         let mut bundle = synthetic_bundle(3);
         *bundle.pointer_mut(pointer).unwrap() = value;
         let err = try_import(&app, &bundle).await.unwrap_err();
-        let content::Error::Invalid { field, .. } = &err else { panic!("{err:?}") };
+        let content::Error::Invalid { field, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(field, expected_field, "{pointer}");
     }
     // Two articles with one slug.
     let mut bundle = synthetic_bundle(3);
     bundle["articles"][2]["slug"] = json!("story-000");
     let err = try_import(&app, &bundle).await.unwrap_err();
-    assert!(matches!(&err, content::Error::Invalid { field, .. } if field == "articles[2].slug"), "{err:?}");
+    assert!(
+        matches!(&err, content::Error::Invalid { field, .. } if field == "articles[2].slug"),
+        "{err:?}"
+    );
     // A published article needs a publish time.
     let mut bundle = bundle_of(vec![common::synthetic_article(7, "2024-01-01T00:00:00Z")]);
     bundle["articles"][0]["publishedAt"] = Value::Null;
@@ -161,13 +204,20 @@ async fn a_failing_import_changes_nothing_and_names_the_article_and_field() {
 #[tokio::test]
 async fn a_malformed_bundle_names_the_path() {
     for (json, field) in [
-        (r#"{"version": 1, "articles": [{"slug": "a"}]}"#, "articles[0]"),
+        (
+            r#"{"version": 1, "articles": [{"slug": "a"}]}"#,
+            "articles[0]",
+        ),
         (r#"{"version": 1, "articles": [], "extra": true}"#, "extra"),
         (r#"{"version": 2}"#, "version"),
         (r#"not json"#, "bundle"),
     ] {
-        let err = content::bundle::parse(json).and_then(|b| b.validate()).unwrap_err();
-        let content::Error::Invalid { field: got, .. } = &err else { panic!("{err:?}") };
+        let err = content::bundle::parse(json)
+            .and_then(|b| b.validate())
+            .unwrap_err();
+        let content::Error::Invalid { field: got, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(got, field, "{json}");
     }
 }

@@ -36,7 +36,11 @@ async fn page(app: &TestApp, vars: Value) -> Value {
 async fn walk_forward(app: &TestApp, size: i32, order: &Value) -> Vec<String> {
     let (mut all, mut after) = (Vec::new(), Value::Null);
     loop {
-        let p = page(app, json!({ "first": size, "after": after, "orderBy": order })).await;
+        let p = page(
+            app,
+            json!({ "first": size, "after": after, "orderBy": order }),
+        )
+        .await;
         all.extend(slugs(&p));
         assert!(p["nodes"].as_array().unwrap().len() <= size as usize);
         if !p["pageInfo"]["hasNextPage"].as_bool().unwrap() {
@@ -51,7 +55,11 @@ async fn walk_forward(app: &TestApp, size: i32, order: &Value) -> Vec<String> {
 async fn walk_backward(app: &TestApp, size: i32, order: &Value) -> Vec<String> {
     let (mut pages, mut before, mut count) = (Vec::new(), Value::Null, 0);
     loop {
-        let p = page(app, json!({ "last": size, "before": before, "orderBy": order })).await;
+        let p = page(
+            app,
+            json!({ "last": size, "before": before, "orderBy": order }),
+        )
+        .await;
         let s = slugs(&p);
         count += s.len();
         pages.push(s);
@@ -100,8 +108,16 @@ async fn pages_forward_and_backward_without_gaps_or_duplicates_in_every_order() 
             assert_eq!(keys, sorted, "{order}");
 
             for size in [1, 7, 46] {
-                assert_eq!(walk_forward(&app, size, &order).await, expected, "forward by {size}, {order}");
-                assert_eq!(walk_backward(&app, size, &order).await, expected, "backward by {size}, {order}");
+                assert_eq!(
+                    walk_forward(&app, size, &order).await,
+                    expected,
+                    "forward by {size}, {order}"
+                );
+                assert_eq!(
+                    walk_backward(&app, size, &order).await,
+                    expected,
+                    "backward by {size}, {order}"
+                );
             }
         }
     }
@@ -123,9 +139,19 @@ async fn default_order_is_newest_first_and_ties_break_by_id() {
         .data("{ articles(first: 100) { nodes { slug id } } }", json!({}))
         .await;
     let uuid_of = |slug: &String| {
-        let node = ids["articles"]["nodes"].as_array().unwrap().iter().find(|n| n["slug"] == slug.as_str()).unwrap();
-        let raw = URL_SAFE_NO_PAD.decode(node["id"].as_str().unwrap()).unwrap();
-        String::from_utf8(raw).unwrap().trim_start_matches("Article:").to_owned()
+        let node = ids["articles"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["slug"] == slug.as_str())
+            .unwrap();
+        let raw = URL_SAFE_NO_PAD
+            .decode(node["id"].as_str().unwrap())
+            .unwrap();
+        String::from_utf8(raw)
+            .unwrap()
+            .trim_start_matches("Article:")
+            .to_owned()
     };
     let tie_ids: Vec<String> = tie_group.iter().map(uuid_of).collect();
     let mut descending = tie_ids.clone();
@@ -159,7 +185,10 @@ async fn page_info_and_cursors() {
 
     // Starting after an edge's cursor continues right after that edge.
     let second = page(&app, json!({ "first": 1, "after": edges[0]["cursor"] })).await;
-    assert_eq!(slugs(&second), vec![edges[1]["node"]["slug"].as_str().unwrap()]);
+    assert_eq!(
+        slugs(&second),
+        vec![edges[1]["node"]["slug"].as_str().unwrap()]
+    );
     assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
 
     // The last page says there is nothing after it.
@@ -177,13 +206,23 @@ async fn page_info_and_cursors() {
             json!({ "a": e[2]["cursor"], "b": e[6]["cursor"] }),
         )
         .await;
-    let expected: Vec<&str> = e[3..6].iter().map(|e| e["node"]["slug"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = e[3..6]
+        .iter()
+        .map(|e| e["node"]["slug"].as_str().unwrap())
+        .collect();
     assert_eq!(slugs(&between["articles"]), expected);
 
     // Zero items is a valid, empty page.
     let empty = page(&app, json!({ "first": 0 })).await;
     assert_eq!(empty["nodes"], json!([]));
-    assert_eq!(page(&app, json!({})).await["nodes"].as_array().unwrap().len(), 20, "default page size");
+    assert_eq!(
+        page(&app, json!({})).await["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        20,
+        "default page size"
+    );
 }
 
 #[tokio::test]
@@ -202,14 +241,22 @@ async fn bad_page_arguments_are_bad_user_input() {
         json!({ "after": cursor, "orderBy": { "field": "TITLE" } }),
     ];
     for vars in cases {
-        assert_eq!(app.error_codes(PAGE, vars.clone()).await, vec!["BAD_USER_INPUT"], "{vars}");
+        assert_eq!(
+            app.error_codes(PAGE, vars.clone()).await,
+            vec!["BAD_USER_INPUT"],
+            "{vars}"
+        );
     }
     for query in [
         "{ speakers(first: 101) { totalCount } }",
         "{ quotes(first: 1000) { totalCount } }",
         r#"{ speaker(slug: "linus-torvalds") { quotes(first: -1) { totalCount } } }"#,
     ] {
-        assert_eq!(app.error_codes(query, json!({})).await, vec!["BAD_USER_INPUT"], "{query}");
+        assert_eq!(
+            app.error_codes(query, json!({})).await,
+            vec!["BAD_USER_INPUT"],
+            "{query}"
+        );
     }
 }
 
@@ -217,7 +264,10 @@ async fn bad_page_arguments_are_bad_user_input() {
 async fn speakers_and_quotes_paginate_too() {
     let app = app_with_articles().await;
     let all_quotes = app
-        .data("{ quotes(first: 100) { totalCount nodes { text } } }", json!({}))
+        .data(
+            "{ quotes(first: 100) { totalCount nodes { text } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(all_quotes["quotes"]["totalCount"], 4 + 45 * 2);
     let expected: Vec<Value> = all_quotes["quotes"]["nodes"].as_array().unwrap().clone();
@@ -243,9 +293,15 @@ async fn speakers_and_quotes_paginate_too() {
     assert_eq!(seen, expected);
 
     let first = app
-        .data("{ speakers(first: 2) { nodes { slug } pageInfo { endCursor } } }", json!({}))
+        .data(
+            "{ speakers(first: 2) { nodes { slug } pageInfo { endCursor } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(slugs(&first["speakers"]), vec!["christoph-hellwig", "greg-kroah-hartman"]);
+    assert_eq!(
+        slugs(&first["speakers"]),
+        vec!["christoph-hellwig", "greg-kroah-hartman"]
+    );
     let rest = app
         .data(
             "query($after: String) { speakers(first: 2, after: $after) { nodes { slug } pageInfo { hasNextPage } } }",

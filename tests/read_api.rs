@@ -7,9 +7,12 @@ use common::{FULL_ARTICLE, SEED_SLUG, as_import_format, seed, spawn_app};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-
 fn positions(list: &Value) -> Vec<i64> {
-    list.as_array().unwrap().iter().map(|v| v["position"].as_i64().unwrap()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["position"].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -25,7 +28,10 @@ async fn serves_the_seed_article_exactly() {
     let publication = &article["publication"];
     let expected_pub = &fixture["publications"][0];
     for field in ["slug", "name", "url", "sponsorMessage", "links"] {
-        assert_eq!(publication[field], expected_pub[field], "publication.{field}");
+        assert_eq!(
+            publication[field], expected_pub[field],
+            "publication.{field}"
+        );
     }
     let author = &article["author"];
     assert_eq!(
@@ -42,7 +48,10 @@ async fn serves_the_seed_article_exactly() {
         })
         .collect();
     let f = &fixture["speakers"];
-    assert_eq!(speakers, vec![f[0].clone(), f[1].clone(), f[2].clone(), f[2].clone()]);
+    assert_eq!(
+        speakers,
+        vec![f[0].clone(), f[1].clone(), f[2].clone(), f[2].clone()]
+    );
 
     // Lists are ordered and numbered from 1; every quote points back at its article.
     assert_eq!(positions(&article["keyPoints"]), vec![1, 2, 3, 4, 5]);
@@ -76,7 +85,9 @@ async fn finds_the_article_by_id_and_through_node() {
     let by_slug = app.data(FULL_ARTICLE, json!({ "slug": SEED_SLUG })).await;
     let id = by_slug["article"]["id"].as_str().unwrap().to_owned();
 
-    let query = FULL_ARTICLE.replace("Full($slug: String)", "Full($id: ID)").replace("article(slug: $slug)", "article(id: $id)");
+    let query = FULL_ARTICLE
+        .replace("Full($slug: String)", "Full($id: ID)")
+        .replace("article(slug: $slug)", "article(id: $id)");
     let by_id = app.data(&query, json!({ "id": id })).await;
     assert_eq!(by_id, by_slug);
 
@@ -105,7 +116,10 @@ async fn finds_the_article_by_id_and_through_node() {
         (&a["quotes"][0]["speaker"]["id"], "Speaker"),
     ] {
         let node = app
-            .data("query($id: ID!) { node(id: $id) { __typename id } }", json!({ "id": id }))
+            .data(
+                "query($id: ID!) { node(id: $id) { __typename id } }",
+                json!({ "id": id }),
+            )
             .await;
         assert_eq!(node["node"], json!({ "__typename": typename, "id": id }));
     }
@@ -115,7 +129,10 @@ async fn finds_the_article_by_id_and_through_node() {
 async fn absent_things_are_null_and_bad_ids_are_bad_input() {
     let app = spawn_app().await;
     let data = app
-        .data(r#"{ article(slug: "no-such-article") { id } speaker(slug: "nobody") { id } }"#, json!({}))
+        .data(
+            r#"{ article(slug: "no-such-article") { id } speaker(slug: "nobody") { id } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(data, json!({ "article": null, "speaker": null }));
 
@@ -125,13 +142,22 @@ async fn absent_things_are_null_and_bad_ids_are_bad_input() {
         r#"{ article { id } }"#,
         r#"{ article(slug: "a", id: "b") { id } }"#,
     ] {
-        assert_eq!(app.error_codes(query, json!({})).await, vec!["BAD_USER_INPUT"], "{query}");
+        assert_eq!(
+            app.error_codes(query, json!({})).await,
+            vec!["BAD_USER_INPUT"],
+            "{query}"
+        );
     }
 
     // A well-formed id of another type is not an article.
-    let speaker = app.data(r#"{ speaker(slug: "linus-torvalds") { id } }"#, json!({})).await;
+    let speaker = app
+        .data(r#"{ speaker(slug: "linus-torvalds") { id } }"#, json!({}))
+        .await;
     let codes = app
-        .error_codes("query($id: ID) { article(id: $id) { id } }", json!({ "id": speaker["speaker"]["id"] }))
+        .error_codes(
+            "query($id: ID) { article(id: $id) { id } }",
+            json!({ "id": speaker["speaker"]["id"] }),
+        )
         .await;
     assert_eq!(codes, vec!["BAD_USER_INPUT"]);
 }
@@ -150,7 +176,10 @@ async fn body_formats_render_markdown_safely() {
     let first_paragraph = body.split("\n\n").next().unwrap();
     assert_eq!(data["article"]["markdown"], body.as_str());
     assert!(
-        data["article"]["html"].as_str().unwrap().starts_with(&format!("<p>{first_paragraph}</p>")),
+        data["article"]["html"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("<p>{first_paragraph}</p>")),
         "{}",
         data["article"]["html"]
     );
@@ -173,8 +202,15 @@ async fn body_formats_render_markdown_safely() {
         assert!(!html.contains(bad), "{bad} survived in {html}");
     }
     assert!(html.contains("<h1>Title</h1>"), "{html}");
-    assert!(html.contains(r#"<a href="https://example.com/" rel="noopener noreferrer">ok</a>"#), "{html}");
-    assert!(!data["article"]["plain"].as_str().unwrap().contains('<'), "{}", data["article"]["plain"]);
+    assert!(
+        html.contains(r#"<a href="https://example.com/" rel="noopener noreferrer">ok</a>"#),
+        "{html}"
+    );
+    assert!(
+        !data["article"]["plain"].as_str().unwrap().contains('<'),
+        "{}",
+        data["article"]["plain"]
+    );
 }
 
 #[tokio::test]
@@ -250,5 +286,8 @@ async fn everything_a_speaker_said() {
             json!({}),
         )
         .await;
-    assert_eq!(data["quotes"], json!({ "totalCount": 4, "nodes": [{ "position": 1 }, { "position": 2 }, { "position": 3 }, { "position": 4 }] }));
+    assert_eq!(
+        data["quotes"],
+        json!({ "totalCount": 4, "nodes": [{ "position": 1 }, { "position": 2 }, { "position": 3 }, { "position": 4 }] })
+    );
 }

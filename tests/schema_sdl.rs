@@ -24,7 +24,18 @@ fn checked_in_schema_matches_the_code() {
 #[tokio::test]
 async fn the_server_serves_the_checked_in_schema() {
     let app = common::spawn_app().await;
-    let served = app.client.get(app.url("/schema.graphql")).send().await.unwrap().text().await.unwrap();
+    let served = app
+        .client
+        .get(app.url("/schema.graphql"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let checked_in = include_str!("../schema.graphql");
-    assert!(served == checked_in, "GET /schema.graphql differs from schema.graphql");
+    assert!(
+        served == checked_in,
+        "GET /schema.graphql differs from schema.graphql"
+    );
 }

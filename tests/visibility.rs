@@ -19,8 +19,16 @@ async fn app_with_hidden_articles() -> TestApp {
     let mut articles = Vec::new();
     for (slug, status, published_at) in [
         ("a-draft", "DRAFT", Value::Null),
-        ("an-archived-story", "ARCHIVED", json!("2024-06-01T00:00:00Z")),
-        ("a-scheduled-story", "PUBLISHED", json!("2999-01-01T00:00:00Z")),
+        (
+            "an-archived-story",
+            "ARCHIVED",
+            json!("2024-06-01T00:00:00Z"),
+        ),
+        (
+            "a-scheduled-story",
+            "PUBLISHED",
+            json!("2999-01-01T00:00:00Z"),
+        ),
     ] {
         let mut a = seed()["articles"][0].clone();
         a["slug"] = json!(slug);
@@ -64,12 +72,19 @@ async fn hidden_articles_cannot_be_fetched_directly() {
                 json!({ "slug": slug, "id": id, "nid": id }),
             )
             .await;
-        assert_eq!(data, json!({ "bySlug": null, "byId": null, "node": null }), "{slug}");
+        assert_eq!(
+            data,
+            json!({ "bySlug": null, "byId": null, "node": null }),
+            "{slug}"
+        );
     }
     // The published one is there by every road.
     let id = article_id(&app, SEED_SLUG).await;
     let data = app
-        .data("query($id: ID!) { node(id: $id) { ... on Article { slug } } }", json!({ "id": id }))
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Article { slug } } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(data["node"]["slug"], SEED_SLUG);
 }
@@ -98,7 +113,14 @@ async fn lists_and_counts_leave_hidden_articles_out() {
     let empty = json!({ "totalCount": 0, "nodes": [] });
     assert_eq!(slugs(&data["all"]), vec![SEED_SLUG]);
     assert_eq!(data["all"]["totalCount"], 1);
-    for list in ["drafts", "archived", "secret", "hiddenSpeaker", "hiddenQuotes", "draftQuotes"] {
+    for list in [
+        "drafts",
+        "archived",
+        "secret",
+        "hiddenSpeaker",
+        "hiddenQuotes",
+        "draftQuotes",
+    ] {
         assert_eq!(data[list], empty, "{list}");
     }
     let seed_quotes: Vec<Value> = seed()["articles"][0]["quotes"]
@@ -107,7 +129,10 @@ async fn lists_and_counts_leave_hidden_articles_out() {
         .iter()
         .map(|q| json!({ "text": q["text"] }))
         .collect();
-    assert_eq!(data["quotes"], json!({ "totalCount": 4, "nodes": seed_quotes }));
+    assert_eq!(
+        data["quotes"],
+        json!({ "totalCount": 4, "nodes": seed_quotes })
+    );
     assert_eq!(
         data["linus"],
         json!({
@@ -127,9 +152,15 @@ async fn lists_and_counts_leave_hidden_articles_out() {
     );
     // An article's own tags count only visible articles too.
     let data = app
-        .data(&format!(r#"{{ article(slug: "{SEED_SLUG}") {{ tags {{ slug articleCount }} }} }}"#), json!({}))
+        .data(
+            &format!(r#"{{ article(slug: "{SEED_SLUG}") {{ tags {{ slug articleCount }} }} }}"#),
+            json!({}),
+        )
         .await;
-    assert_eq!(data["article"]["tags"][1], json!({ "slug": "rust", "articleCount": 1 }));
+    assert_eq!(
+        data["article"]["tags"][1],
+        json!({ "slug": "rust", "articleCount": 1 })
+    );
 }
 
 #[tokio::test]
@@ -144,10 +175,17 @@ async fn a_scheduled_article_appears_when_its_time_comes_without_a_restart() {
     let query = r#"{ article(slug: "scheduled-soon") { slug } articles(first: 5) { totalCount } }"#;
     let before = app.data(query, json!({})).await;
     if chrono::Utc::now() < at {
-        assert_eq!(before, json!({ "article": null, "articles": { "totalCount": 1 } }));
+        assert_eq!(
+            before,
+            json!({ "article": null, "articles": { "totalCount": 1 } })
+        );
     }
-    let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(50);
+    let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default()
+        + std::time::Duration::from_millis(50);
     tokio::time::sleep(wait).await;
     let after = app.data(query, json!({})).await;
-    assert_eq!(after, json!({ "article": { "slug": "scheduled-soon" }, "articles": { "totalCount": 2 } }));
+    assert_eq!(
+        after,
+        json!({ "article": { "slug": "scheduled-soon" }, "articles": { "totalCount": 2 } })
+    );
 }

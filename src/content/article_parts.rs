@@ -18,7 +18,10 @@ fn group<T>(rows: Vec<T>, article_of: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<
     map
 }
 
-pub async fn key_points(db: &impl ConnectionTrait, articles: &[Uuid]) -> Result<HashMap<Uuid, Vec<key_point::Model>>> {
+pub async fn key_points(
+    db: &impl ConnectionTrait,
+    articles: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<key_point::Model>>> {
     let rows = key_point::Entity::find()
         .filter(key_point::Column::ArticleId.is_in(articles.iter().copied()))
         .order_by_asc(key_point::Column::ArticleId)
@@ -28,7 +31,10 @@ pub async fn key_points(db: &impl ConnectionTrait, articles: &[Uuid]) -> Result<
     Ok(group(rows, |r| r.article_id))
 }
 
-pub async fn quotes(db: &impl ConnectionTrait, articles: &[Uuid]) -> Result<HashMap<Uuid, Vec<quote::Model>>> {
+pub async fn quotes(
+    db: &impl ConnectionTrait,
+    articles: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<quote::Model>>> {
     let rows = quote::Entity::find()
         .filter(quote::Column::ArticleId.is_in(articles.iter().copied()))
         .order_by_asc(quote::Column::ArticleId)
@@ -51,7 +57,10 @@ pub async fn related_links(
     Ok(group(rows, |r| r.article_id))
 }
 
-pub async fn copyrights(db: &impl ConnectionTrait, articles: &[Uuid]) -> Result<HashMap<Uuid, copyright::Model>> {
+pub async fn copyrights(
+    db: &impl ConnectionTrait,
+    articles: &[Uuid],
+) -> Result<HashMap<Uuid, copyright::Model>> {
     let rows = copyright::Entity::find()
         .filter(copyright::Column::ArticleId.is_in(articles.iter().copied()))
         .all(db)
@@ -60,7 +69,10 @@ pub async fn copyrights(db: &impl ConnectionTrait, articles: &[Uuid]) -> Result<
 }
 
 /// Each article's tags, in the article's order.
-pub async fn tags(db: &impl ConnectionTrait, articles: &[Uuid]) -> Result<HashMap<Uuid, Vec<tag::Model>>> {
+pub async fn tags(
+    db: &impl ConnectionTrait,
+    articles: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<tag::Model>>> {
     let rows = article_tag::Entity::find()
         .find_also_related(tag::Entity)
         .filter(article_tag::Column::ArticleId.is_in(articles.iter().copied()))

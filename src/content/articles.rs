@@ -208,7 +208,11 @@ pub async fn list(
 }
 
 /// How many articles `visibility` may see match `filter`.
-pub async fn count(db: &impl ConnectionTrait, visibility: Visibility, filter: &ArticleFilter) -> Result<u64> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    filter: &ArticleFilter,
+) -> Result<u64> {
     Ok(select(visibility, filter).count(db).await?)
 }
 

@@ -30,9 +30,9 @@ pub fn to_plain_text(markdown: &str) -> String {
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak => text.push(' '),
             Event::HardBreak => text.push('\n'),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::CodeBlock) => {
-                text.push_str("\n\n")
-            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::CodeBlock,
+            ) => text.push_str("\n\n"),
             Event::End(TagEnd::Item | TagEnd::TableRow) => text.push('\n'),
             Event::End(TagEnd::TableCell) => text.push('\t'),
             _ => {}
@@ -58,7 +58,9 @@ mod tests {
 
     #[test]
     fn html_drops_scripts_and_javascript_links() {
-        let html = to_html("Hi <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>");
+        let html = to_html(
+            "Hi <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
@@ -66,7 +68,10 @@ mod tests {
 
     #[test]
     fn plain_text_keeps_words_and_paragraphs() {
-        assert_eq!(to_plain_text("# Title\n\nSome *bold* `code`.\n\n- a\n- b"), "Title\n\nSome bold code.\n\na\nb");
+        assert_eq!(
+            to_plain_text("# Title\n\nSome *bold* `code`.\n\n- a\n- b"),
+            "Title\n\nSome bold code.\n\na\nb"
+        );
     }
 
     #[test]

@@ -14,10 +14,16 @@ use uuid::Uuid;
 use super::{Result, Visibility, articles::visible};
 
 pub async fn authors(db: &impl ConnectionTrait) -> Result<Vec<author::Model>> {
-    Ok(author::Entity::find().order_by_asc(author::Column::Slug).all(db).await?)
+    Ok(author::Entity::find()
+        .order_by_asc(author::Column::Slug)
+        .all(db)
+        .await?)
 }
 
-pub async fn authors_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, author::Model>> {
+pub async fn authors_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, author::Model>> {
     let rows = author::Entity::find()
         .filter(author::Column::Id.is_in(ids.iter().copied()))
         .all(db)
@@ -83,7 +89,13 @@ pub async fn tag_counts(
         .select_only()
         .column(tag::Column::Id)
         .column(tag::Column::Slug)
-        .column_as(Expr::from(Func::count(Expr::col((article::Entity, article::Column::Id)))), "article_count")
+        .column_as(
+            Expr::from(Func::count(Expr::col((
+                article::Entity,
+                article::Column::Id,
+            )))),
+            "article_count",
+        )
         .join(JoinType::InnerJoin, tag::Relation::ArticleTags.def())
         .join(JoinType::InnerJoin, article_tag::Relation::Article.def())
         .filter(visible(visibility))

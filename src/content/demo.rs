@@ -15,6 +15,9 @@ pub async fn load_if_empty(db: &DatabaseConnection) -> Result<bool> {
         return Ok(false);
     }
     let report = bundle::import(db, &bundle::parse(DEMO_BUNDLE)?).await?;
-    tracing::info!(articles = report.articles.created, "loaded the demo content into the empty database");
+    tracing::info!(
+        articles = report.articles.created,
+        "loaded the demo content into the empty database"
+    );
     Ok(true)
 }

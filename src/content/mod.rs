@@ -49,9 +49,10 @@ impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => Self::Conflict(detail),
-            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
-                Self::invalid("reference", format!("refers to something that does not exist: {detail}"))
-            }
+            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => Self::invalid(
+                "reference",
+                format!("refers to something that does not exist: {detail}"),
+            ),
             _ => Self::Internal(anyhow::Error::new(err).context("database error")),
         }
     }

@@ -127,7 +127,11 @@ impl SortSpec {
                 (None, true) => continue,
                 (None, false) => col.clone().is_not_null(),
                 (Some(v), true) => {
-                    let cmp = if ascending { col.clone().gt(v.clone()) } else { col.clone().lt(v.clone()) };
+                    let cmp = if ascending {
+                        col.clone().gt(v.clone())
+                    } else {
+                        col.clone().lt(v.clone())
+                    };
                     if matches!(key[i], KeyValue::Time(_)) {
                         cmp.or(col.clone().is_null())
                     } else {
@@ -135,7 +139,11 @@ impl SortSpec {
                     }
                 }
                 (Some(v), false) => {
-                    if ascending { col.clone().lt(v.clone()) } else { col.clone().gt(v.clone()) }
+                    if ascending {
+                        col.clone().lt(v.clone())
+                    } else {
+                        col.clone().gt(v.clone())
+                    }
                 }
             };
             let mut all = Condition::all();
@@ -160,11 +168,17 @@ fn page_size(args: &PageArgs) -> Result<(i32, bool)> {
         if (0..=MAX_PAGE_SIZE).contains(&n) {
             Ok(n)
         } else {
-            Err(Error::invalid(name, format!("must be between 0 and {MAX_PAGE_SIZE}, got {n}")))
+            Err(Error::invalid(
+                name,
+                format!("must be between 0 and {MAX_PAGE_SIZE}, got {n}"),
+            ))
         }
     };
     match (args.first, args.last) {
-        (Some(_), Some(_)) => Err(Error::invalid("last", "give either `first` or `last`, not both")),
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "last",
+            "give either `first` or `last`, not both",
+        )),
         (Some(first), None) => Ok((check("first", first)?, true)),
         (None, Some(last)) => Ok((check("last", last)?, false)),
         (None, None) => Ok((DEFAULT_PAGE_SIZE, true)),
@@ -187,8 +201,16 @@ where
     C: ConnectionTrait,
 {
     let (size, forward) = page_size(args)?;
-    let after = args.after.as_deref().map(|c| sort.decode("after", c, template)).transpose()?;
-    let before = args.before.as_deref().map(|c| sort.decode("before", c, template)).transpose()?;
+    let after = args
+        .after
+        .as_deref()
+        .map(|c| sort.decode("after", c, template))
+        .transpose()?;
+    let before = args
+        .before
+        .as_deref()
+        .map(|c| sort.decode("before", c, template))
+        .transpose()?;
     if size == 0 {
         return Ok(Page {
             edges: Vec::new(),
@@ -212,7 +234,11 @@ where
         };
         select = select.order_by_with_nulls(col.clone(), order, nulls);
     }
-    let mut rows = select.limit(size as u64 + 1).into_model::<M>().all(db).await?;
+    let mut rows = select
+        .limit(size as u64 + 1)
+        .into_model::<M>()
+        .all(db)
+        .await?;
     let more = rows.len() > size as usize;
     rows.truncate(size as usize);
     if !forward {
@@ -248,8 +274,14 @@ mod tests {
         assert_eq!(page_size(&PageArgs::default()).unwrap(), (20, true));
         assert_eq!(page_size(&PageArgs::first(0)).unwrap(), (0, true));
         assert_eq!(page_size(&PageArgs::first(100)).unwrap(), (100, true));
-        assert!(matches!(page_size(&PageArgs::first(101)), Err(Error::Invalid { .. })));
-        assert!(matches!(page_size(&PageArgs::first(-1)), Err(Error::Invalid { .. })));
+        assert!(matches!(
+            page_size(&PageArgs::first(101)),
+            Err(Error::Invalid { .. })
+        ));
+        assert!(matches!(
+            page_size(&PageArgs::first(-1)),
+            Err(Error::Invalid { .. })
+        ));
         let both = PageArgs {
             first: Some(1),
             last: Some(1),

@@ -77,9 +77,18 @@ fn sort() -> SortSpec {
     SortSpec {
         name: "quotes".into(),
         columns: vec![
-            (Expr::col((article::Entity, article::Column::PublishedAt)), Order::Desc),
-            (Expr::col((quote::Entity, quote::Column::ArticleId)), Order::Desc),
-            (Expr::col((quote::Entity, quote::Column::Position)), Order::Asc),
+            (
+                Expr::col((article::Entity, article::Column::PublishedAt)),
+                Order::Desc,
+            ),
+            (
+                Expr::col((quote::Entity, quote::Column::ArticleId)),
+                Order::Desc,
+            ),
+            (
+                Expr::col((quote::Entity, quote::Column::Position)),
+                Order::Asc,
+            ),
         ],
     }
 }
@@ -96,7 +105,11 @@ pub async fn list(
         Expr::col((article::Entity, article::Column::PublishedAt)),
         "article_published_at",
     );
-    let template = [KeyValue::Time(None), KeyValue::Uuid(Uuid::nil()), KeyValue::Int(0)];
+    let template = [
+        KeyValue::Time(None),
+        KeyValue::Uuid(Uuid::nil()),
+        KeyValue::Int(0),
+    ];
     let page = fetch_page(
         db,
         select,
@@ -126,6 +139,10 @@ pub async fn list(
     })
 }
 
-pub async fn count(db: &impl ConnectionTrait, visibility: Visibility, filter: &QuoteFilter) -> Result<u64> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    filter: &QuoteFilter,
+) -> Result<u64> {
     Ok(select(visibility, filter).count(db).await?)
 }

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use entity::speaker;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -18,7 +17,10 @@ use super::{
 pub async fn list(db: &impl ConnectionTrait, args: &PageArgs) -> Result<Page<speaker::Model>> {
     let sort = SortSpec {
         name: "speakers".into(),
-        columns: vec![(Expr::col((speaker::Entity, speaker::Column::Slug)), Order::Asc)],
+        columns: vec![(
+            Expr::col((speaker::Entity, speaker::Column::Slug)),
+            Order::Asc,
+        )],
     };
     fetch_page(
         db,
@@ -42,7 +44,10 @@ pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Optio
         .await?)
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, speaker::Model>> {
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, speaker::Model>> {
     let rows = speaker::Entity::find()
         .filter(speaker::Column::Id.is_in(ids.iter().copied()))
         .all(db)

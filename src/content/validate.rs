@@ -18,9 +18,12 @@ pub const MAX_LIST: usize = 200;
 pub fn slug(field: &str, value: &str) -> Result<()> {
     let well_formed = !value.is_empty()
         && value.len() <= MAX_SLUG
-        && value
-            .split('-')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && value.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if well_formed {
         Ok(())
     } else {
@@ -44,7 +47,10 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<()> {
 /// Text of at most `max` characters, if given.
 pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<()> {
     match value {
-        Some(v) if v.chars().count() > max => Err(Error::invalid(field, format!("must be at most {max} characters"))),
+        Some(v) if v.chars().count() > max => Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
         _ => Ok(()),
     }
 }
@@ -52,12 +58,21 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<()>
 /// An absolute http(s) URL.
 pub fn url(field: &str, value: &str) -> Result<()> {
     if value.len() > MAX_URL {
-        return Err(Error::invalid(field, format!("must be at most {MAX_URL} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_URL} characters"),
+        ));
     }
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(()),
-        Ok(_) => Err(Error::invalid(field, format!("{value:?} must be an http or https URL"))),
-        Err(e) => Err(Error::invalid(field, format!("{value:?} is not an absolute URL: {e}"))),
+        Ok(_) => Err(Error::invalid(
+            field,
+            format!("{value:?} must be an http or https URL"),
+        )),
+        Err(e) => Err(Error::invalid(
+            field,
+            format!("{value:?} is not an absolute URL: {e}"),
+        )),
     }
 }
 
@@ -67,14 +82,20 @@ pub fn year(field: &str, value: i32) -> Result<()> {
     if (1700..=next_year).contains(&value) {
         Ok(())
     } else {
-        Err(Error::invalid(field, format!("{value} is not a year between 1700 and {next_year}")))
+        Err(Error::invalid(
+            field,
+            format!("{value} is not a year between 1700 and {next_year}"),
+        ))
     }
 }
 
 /// A list of at most [`MAX_LIST`] entries.
 pub fn list_len(field: &str, len: usize) -> Result<()> {
     if len > MAX_LIST {
-        Err(Error::invalid(field, format!("must have at most {MAX_LIST} entries, has {len}")))
+        Err(Error::invalid(
+            field,
+            format!("must have at most {MAX_LIST} entries, has {len}"),
+        ))
     } else {
         Ok(())
     }
@@ -90,7 +111,17 @@ mod tests {
             assert!(slug("slug", ok).is_ok(), "{ok}");
         }
         let too_long = "a".repeat(201);
-        for bad in ["", "A", "a--b", "-a", "a-", "a_b", "a b", "é", too_long.as_str()] {
+        for bad in [
+            "",
+            "A",
+            "a--b",
+            "-a",
+            "a-",
+            "a_b",
+            "a b",
+            "é",
+            too_long.as_str(),
+        ] {
             assert!(slug("slug", bad).is_err(), "{bad}");
         }
     }
@@ -98,7 +129,13 @@ mod tests {
     #[test]
     fn urls() {
         assert!(url("url", "https://example.com/a?b#c").is_ok());
-        for bad in ["example.com", "/relative", "javascript:alert(1)", "ftp://example.com", "mailto:a@b.c"] {
+        for bad in [
+            "example.com",
+            "/relative",
+            "javascript:alert(1)",
+            "ftp://example.com",
+            "mailto:a@b.c",
+        ] {
             assert!(url("url", bad).is_err(), "{bad}");
         }
     }

@@ -28,8 +28,12 @@ pub struct Reader {
 
 /// A relation of a set, loaded on first use.
 type Lazy<T> = OnceCell<T>;
+/// Each article's rows of a list, in order.
+type PerArticle<T> = HashMap<Uuid, Vec<T>>;
+/// Loaded rows, and the set they make for the next level down.
+type WithSet<T, S> = (T, Arc<S>);
 
-async fn load<'a, T, F>(cell: &'a Lazy<T>, f: F) -> Result<&'a T>
+async fn load<T, F>(cell: &Lazy<T>, f: F) -> Result<&T>
 where
     F: Future<Output = Result<T>>,
 {
@@ -48,11 +52,11 @@ pub struct ArticleSet {
     reader: Reader,
     articles: Vec<article::Model>,
     authors: Lazy<HashMap<Uuid, author::Model>>,
-    publications: Lazy<(HashMap<Uuid, publication::Model>, Arc<PublicationSet>)>,
-    tags: Lazy<(HashMap<Uuid, Vec<tag::Model>>, Arc<TagSet>)>,
-    key_points: Lazy<HashMap<Uuid, Vec<key_point::Model>>>,
-    quotes: Lazy<(HashMap<Uuid, Vec<quote::Model>>, Arc<QuoteSet>)>,
-    related_links: Lazy<HashMap<Uuid, Vec<related_link::Model>>>,
+    publications: Lazy<WithSet<HashMap<Uuid, publication::Model>, PublicationSet>>,
+    tags: Lazy<WithSet<PerArticle<tag::Model>, TagSet>>,
+    key_points: Lazy<PerArticle<key_point::Model>>,
+    quotes: Lazy<WithSet<PerArticle<quote::Model>, QuoteSet>>,
+    related_links: Lazy<PerArticle<related_link::Model>>,
     copyrights: Lazy<HashMap<Uuid, copyright::Model>>,
 }
 
@@ -88,7 +92,10 @@ impl ArticleSet {
         Ok(all.get(&id).cloned())
     }
 
-    pub async fn publication(&self, id: Uuid) -> Result<Option<(publication::Model, Arc<PublicationSet>)>> {
+    pub async fn publication(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(publication::Model, Arc<PublicationSet>)>> {
         let (all, set) = load(&self.publications, async {
             let ids = unique(self.articles.iter().map(|a| a.publication_id));
             let found = catalog::publications_by_ids(&self.reader.db, &ids).await?;
@@ -102,7 +109,10 @@ impl ArticleSet {
     pub async fn tags(&self, article: Uuid) -> Result<(Vec<tag::Model>, Arc<TagSet>)> {
         let (all, set) = load(&self.tags, async {
             let found = article_parts::tags(&self.reader.db, &self.ids()).await?;
-            let set = TagSet::new(self.reader.clone(), unique(found.values().flatten().map(|t| t.id)));
+            let set = TagSet::new(
+                self.reader.clone(),
+                unique(found.values().flatten().map(|t| t.id)),
+            );
             Ok((found, set))
         })
         .await?;
@@ -110,18 +120,29 @@ impl ArticleSet {
     }
 
     pub async fn key_points(&self, article: Uuid) -> Result<Vec<key_point::Model>> {
-        let all = load(&self.key_points, article_parts::key_points(&self.reader.db, &self.ids())).await?;
+        let all = load(
+            &self.key_points,
+            article_parts::key_points(&self.reader.db, &self.ids()),
+        )
+        .await?;
         Ok(all.get(&article).cloned().unwrap_or_default())
     }
 
     /// The article's quotes, sharing a set with every other article's quotes. Their articles
     /// are this set's, so `Quote.article` costs nothing more.
-    pub async fn quotes(self: &Arc<Self>, article: Uuid) -> Result<(Vec<quote::Model>, Arc<QuoteSet>)> {
+    pub async fn quotes(
+        self: &Arc<Self>,
+        article: Uuid,
+    ) -> Result<(Vec<quote::Model>, Arc<QuoteSet>)> {
         let (all, set) = load(&self.quotes, async {
             let found = article_parts::quotes(&self.reader.db, &self.ids()).await?;
             let quotes: Vec<&quote::Model> = found.values().flatten().collect();
             let set = QuoteSet::new(self.reader.clone(), &quotes);
-            let parents = self.articles.iter().map(|a| (a.id, (a.clone(), self.clone()))).collect();
+            let parents = self
+                .articles
+                .iter()
+                .map(|a| (a.id, (a.clone(), self.clone())))
+                .collect();
             // A fresh cell cannot be full.
             let _ = set.articles.set(parents);
             Ok((found, set))
@@ -131,12 +152,20 @@ impl ArticleSet {
     }
 
     pub async fn related_links(&self, article: Uuid) -> Result<Vec<related_link::Model>> {
-        let all = load(&self.related_links, article_parts::related_links(&self.reader.db, &self.ids())).await?;
+        let all = load(
+            &self.related_links,
+            article_parts::related_links(&self.reader.db, &self.ids()),
+        )
+        .await?;
         Ok(all.get(&article).cloned().unwrap_or_default())
     }
 
     pub async fn copyright(&self, article: Uuid) -> Result<Option<copyright::Model>> {
-        let all = load(&self.copyrights, article_parts::copyrights(&self.reader.db, &self.ids())).await?;
+        let all = load(
+            &self.copyrights,
+            article_parts::copyrights(&self.reader.db, &self.ids()),
+        )
+        .await?;
         Ok(all.get(&article).cloned())
     }
 }
@@ -162,16 +191,25 @@ impl QuoteSet {
     }
 
     pub async fn speaker(&self, id: Uuid) -> Result<Option<speaker::Model>> {
-        let all = load(&self.speakers, speakers::by_ids(&self.reader.db, &self.speaker_ids)).await?;
+        let all = load(
+            &self.speakers,
+            speakers::by_ids(&self.reader.db, &self.speaker_ids),
+        )
+        .await?;
         Ok(all.get(&id).cloned())
     }
 
     /// The quote's article, if the reader may see it.
     pub async fn article(&self, id: Uuid) -> Result<Option<(article::Model, Arc<ArticleSet>)>> {
         let all = load(&self.articles, async {
-            let found = articles::by_ids(&self.reader.db, self.reader.visibility, &self.article_ids).await?;
+            let found =
+                articles::by_ids(&self.reader.db, self.reader.visibility, &self.article_ids)
+                    .await?;
             let set = ArticleSet::new(self.reader.clone(), found.values().cloned().collect());
-            Ok(found.into_iter().map(|(id, a)| (id, (a, set.clone()))).collect())
+            Ok(found
+                .into_iter()
+                .map(|(id, a)| (id, (a, set.clone())))
+                .collect())
         })
         .await?;
         Ok(all.get(&id).cloned())
@@ -195,7 +233,11 @@ impl PublicationSet {
     }
 
     pub async fn links(&self, publication: Uuid) -> Result<Vec<publication_link::Model>> {
-        let all = load(&self.links, catalog::publication_links(&self.reader.db, &self.ids)).await?;
+        let all = load(
+            &self.links,
+            catalog::publication_links(&self.reader.db, &self.ids),
+        )
+        .await?;
         Ok(all.get(&publication).cloned().unwrap_or_default())
     }
 }
@@ -218,8 +260,13 @@ impl TagSet {
 
     pub async fn article_count(&self, tag: Uuid) -> Result<i64> {
         let all = load(&self.counts, async {
-            let counts = catalog::tag_counts(&self.reader.db, self.reader.visibility, Some(&self.ids)).await?;
-            Ok(counts.into_iter().map(|c| (c.id, c.article_count)).collect())
+            let counts =
+                catalog::tag_counts(&self.reader.db, self.reader.visibility, Some(&self.ids))
+                    .await?;
+            Ok(counts
+                .into_iter()
+                .map(|c| (c.id, c.article_count))
+                .collect())
         })
         .await?;
         Ok(all.get(&tag).copied().unwrap_or(0))

@@ -3,7 +3,9 @@
 
 use async_graphql::{
     ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    },
     parser::types::ExecutableDocument,
 };
 use std::sync::Arc;
@@ -50,7 +52,10 @@ impl<T> ResultExt<T> for Result<T, Arc<Error>> {
 }
 
 fn with_code(mut err: ServerError, code: &str) -> ServerError {
-    let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
     if !has_code {
         err.extensions
             .get_or_insert_with(Default::default)
@@ -87,12 +92,19 @@ impl Extension for ErrorCodes {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx)
-            .await
-            .map_err(|errs| errs.into_iter().map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED")).collect())
+        next.run(ctx).await.map_err(|errs| {
+            errs.into_iter()
+                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         // What remains uncoded failed while coercing an argument: the client's input.
         response.errors = response

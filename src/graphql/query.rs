@@ -31,13 +31,25 @@ impl QueryRoot {
         let db = &reader.db;
         Ok(match id.kind {
             Kind::Article => article_by_id(reader, id.id).await.gql()?.map(Node::Article),
-            Kind::Speaker => speakers::by_ids(db, &[id.id]).await.gql()?.remove(&id.id).map(|s| Node::Speaker(Speaker(s))),
-            Kind::Author => catalog::find_author(db, id.id).await.gql()?.map(|a| Node::Author(a.into())),
+            Kind::Speaker => speakers::by_ids(db, &[id.id])
+                .await
+                .gql()?
+                .remove(&id.id)
+                .map(|s| Node::Speaker(Speaker(s))),
+            Kind::Author => catalog::find_author(db, id.id)
+                .await
+                .gql()?
+                .map(|a| Node::Author(a.into())),
             Kind::Publication => catalog::publications_by_ids(db, &[id.id])
                 .await
                 .gql()?
                 .remove(&id.id)
-                .map(|p| Node::Publication(Publication::new(p, PublicationSet::new(reader.clone(), vec![id.id])))),
+                .map(|p| {
+                    Node::Publication(Publication::new(
+                        p,
+                        PublicationSet::new(reader.clone(), vec![id.id]),
+                    ))
+                }),
             Kind::Quote | Kind::KeyPoint | Kind::RelatedLink => None,
         })
     }
@@ -52,7 +64,9 @@ impl QueryRoot {
         let reader = reader(ctx);
         match (slug, id) {
             (Some(slug), None) => {
-                let found = articles::find_by_slug(&reader.db, reader.visibility, &slug).await.gql()?;
+                let found = articles::find_by_slug(&reader.db, reader.visibility, &slug)
+                    .await
+                    .gql()?;
                 Ok(found.map(|a| Article::one(reader, a)))
             }
             (None, Some(id)) => {
@@ -62,7 +76,11 @@ impl QueryRoot {
                 }
                 article_by_id(reader, id.id).await.gql()
             }
-            _ => Err(content::Error::invalid("slug", "give exactly one of `slug` or `id`")).gql(),
+            _ => Err(content::Error::invalid(
+                "slug",
+                "give exactly one of `slug` or `id`",
+            ))
+            .gql(),
         }
     }
 
@@ -79,16 +97,34 @@ impl QueryRoot {
         filter: Option<ArticleFilter>,
         order_by: Option<ArticleOrder>,
     ) -> async_graphql::Result<ArticleConnection> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         let filter: articles::ArticleFilter = filter.unwrap_or_default().into();
         let order = order_by.unwrap_or_default().into();
         let reader = reader(ctx);
-        let page = articles::list(&reader.db, reader.visibility, &filter, order, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Articles(reader.visibility, filter), |a| Article::all(reader, a)))
+        let page = articles::list(&reader.db, reader.visibility, &filter, order, &args)
+            .await
+            .gql()?;
+        Ok(connection(
+            page,
+            TotalCount::Articles(reader.visibility, filter),
+            |a| Article::all(reader, a),
+        ))
     }
 
-    async fn speaker(&self, ctx: &Context<'_>, slug: String) -> async_graphql::Result<Option<Speaker>> {
-        Ok(speakers::find_by_slug(&reader(ctx).db, &slug).await.gql()?.map(Speaker))
+    async fn speaker(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<Option<Speaker>> {
+        Ok(speakers::find_by_slug(&reader(ctx).db, &slug)
+            .await
+            .gql()?
+            .map(Speaker))
     }
 
     /// Everyone quoted, by slug.
@@ -98,9 +134,15 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<SpeakerConnection> {
-        let args = PageArgs { first, after, ..PageArgs::default() };
+        let args = PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
+        };
         let page = speakers::list(&reader(ctx).db, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Speakers, |s| s.into_iter().map(Speaker).collect()))
+        Ok(connection(page, TotalCount::Speakers, |s| {
+            s.into_iter().map(Speaker).collect()
+        }))
     }
 
     /// Quotes in articles you can see, newest article first, then in article order.
@@ -111,17 +153,29 @@ impl QueryRoot {
         after: Option<String>,
         filter: Option<QuoteFilter>,
     ) -> async_graphql::Result<QuoteConnection> {
-        let args = PageArgs { first, after, ..PageArgs::default() };
+        let args = PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
+        };
         let filter: quotes::QuoteFilter = filter.unwrap_or_default().into();
         let reader = reader(ctx);
-        let page = quotes::list(&reader.db, reader.visibility, &filter, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Quotes(reader.visibility, filter), |q| Quote::all(reader, q)))
+        let page = quotes::list(&reader.db, reader.visibility, &filter, &args)
+            .await
+            .gql()?;
+        Ok(connection(
+            page,
+            TotalCount::Quotes(reader.visibility, filter),
+            |q| Quote::all(reader, q),
+        ))
     }
 
     /// Tags on articles you can see, by slug, with how many such articles carry each.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
         let reader = reader(ctx);
-        let counts = catalog::tag_counts(&reader.db, reader.visibility, None).await.gql()?;
+        let counts = catalog::tag_counts(&reader.db, reader.visibility, None)
+            .await
+            .gql()?;
         Ok(counts
             .into_iter()
             .map(|c| Tag::counted(c.id, c.slug, c.article_count))
@@ -130,12 +184,20 @@ impl QueryRoot {
 
     /// Every author, by slug.
     async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
-        Ok(catalog::authors(&reader(ctx).db).await.gql()?.into_iter().map(Author::from).collect())
+        Ok(catalog::authors(&reader(ctx).db)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Author::from)
+            .collect())
     }
 
     /// Every publication, by slug.
     async fn publications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Publication>> {
         let reader = reader(ctx);
-        Ok(Publication::all(reader, catalog::publications(&reader.db).await.gql()?))
+        Ok(Publication::all(
+            reader,
+            catalog::publications(&reader.db).await.gql()?,
+        ))
     }
 }

@@ -29,7 +29,11 @@ enum Media {
 }
 
 fn negotiate(req: &HttpRequest) -> Option<Media> {
-    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
         // No Accept header: the legacy default.
         return Some(Media::Json);
     };
@@ -39,7 +43,10 @@ fn negotiate(req: &HttpRequest) -> Option<Media> {
         .collect();
     if types.contains(&"application/graphql-response+json") {
         Some(Media::GraphqlResponse)
-    } else if types.iter().any(|t| matches!(*t, "application/json" | "application/*" | "*/*")) {
+    } else if types
+        .iter()
+        .any(|t| matches!(*t, "application/json" | "application/*" | "*/*"))
+    {
         Some(Media::Json)
     } else {
         None
@@ -61,6 +68,27 @@ fn not_acceptable() -> HttpResponse {
         .body(r#"{"errors":[{"message":"accept application/graphql-response+json or application/json","extensions":{"code":"NOT_ACCEPTABLE"}}]}"#)
 }
 
+/// A request that is not a well-formed GraphQL request: a JSON error body with a code, never
+/// a bare text line, whatever the status.
+fn bad_request(status: StatusCode, message: &str) -> HttpResponse {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+    });
+    HttpResponse::build(status)
+        .content_type(JSON)
+        .body(body.to_string())
+}
+
+/// GraphQL over HTTP: a request without a query is not well-formed (the extractor reads a
+/// missing `query` as the empty string).
+fn missing_query(request: &async_graphql::Request) -> Option<HttpResponse> {
+    request
+        .query
+        .trim()
+        .is_empty()
+        .then(|| bad_request(StatusCode::BAD_REQUEST, "the request has no `query`"))
+}
+
 /// Whether the operation the request names is a mutation (or subscription).
 fn is_mutation(request: &async_graphql::Request) -> bool {
     let Ok(doc) = parse_query(&request.query) else {
@@ -74,7 +102,10 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
             .map(|(_, op)| op.node.ty),
         None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
     };
-    matches!(ty, Some(OperationType::Mutation | OperationType::Subscription))
+    matches!(
+        ty,
+        Some(OperationType::Mutation | OperationType::Subscription)
+    )
 }
 
 async fn execute(state: &AppState, request: async_graphql::Request, media: Media) -> HttpResponse {
@@ -90,7 +121,9 @@ async fn execute(state: &AppState, request: async_graphql::Request, media: Media
         Media::Json => (StatusCode::OK, JSON),
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::build(status).content_type(content_type).body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type(content_type)
+            .body(body),
         Err(err) => {
             tracing::error!(error = %err, "could not serialize a GraphQL response");
             HttpResponse::InternalServerError().finish()
@@ -98,17 +131,36 @@ async fn execute(state: &AppState, request: async_graphql::Request, media: Media
     }
 }
 
-pub async fn post(state: web::Data<AppState>, req: HttpRequest, request: GraphQLRequest) -> HttpResponse {
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: Result<GraphQLRequest, actix_web::Error>,
+) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
     };
-    execute(&state, request.into_inner(), media).await
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(err) => {
+            let status = err.as_response_error().status_code();
+            return bad_request(status, &err.to_string());
+        }
+    };
+    if let Some(response) = missing_query(&request) {
+        return response;
+    }
+    execute(&state, request, media).await
 }
 
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if wants_graphiql(&req) {
-        let html = GraphiQLSource::build().endpoint("/graphql").title("content-api").finish();
-        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html);
+        let html = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("content-api")
+            .finish();
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html);
     }
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
@@ -116,12 +168,15 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let request = match async_graphql::http::parse_query_string(req.query_string()) {
         Ok(request) => request,
         Err(err) => {
-            let body = serde_json::json!({
-                "errors": [{ "message": format!("invalid GraphQL request: {err}"), "extensions": { "code": "BAD_REQUEST" } }]
-            });
-            return HttpResponse::BadRequest().json(body);
+            return bad_request(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid GraphQL request: {err}"),
+            );
         }
     };
+    if let Some(response) = missing_query(&request) {
+        return response;
+    }
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "POST"))

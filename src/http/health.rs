@@ -16,7 +16,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed: database unreachable");
-            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "reason": "database unreachable" }))
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "status": "unavailable", "reason": "database unreachable" }))
         }
     }
 }

@@ -26,12 +26,18 @@ fn cors(origins: &[String]) -> Cors {
         // Any origin may read; credentials are never sent cross-origin.
         cors.allow_any_origin().send_wildcard()
     } else {
-        origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+        origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
     }
 }
 
 /// Builds the server on `listener`; await the result to run it. Tests call this too.
-pub fn server(listener: TcpListener, db: DatabaseConnection, settings: &ServeSettings) -> std::io::Result<Server> {
+pub fn server(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    settings: &ServeSettings,
+) -> std::io::Result<Server> {
     let schema = crate::graphql::build_schema(db.clone(), settings);
     let state = web::Data::new(AppState { schema, db });
     let origins = settings.cors_origins.clone();

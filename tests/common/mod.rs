@@ -49,7 +49,10 @@ impl TestDb {
 
     fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("content.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("content.db").display()
+        );
         Self {
             url,
             _dir: Some(dir),
@@ -59,7 +62,9 @@ impl TestDb {
 
     async fn postgres(admin_url: String) -> Self {
         let name = format!("content_api_test_{}", uuid::Uuid::now_v7().simple());
-        let admin = db::connect(&admin_url).await.expect("TEST_DATABASE_URL reachable");
+        let admin = db::connect(&admin_url)
+            .await
+            .expect("TEST_DATABASE_URL reachable");
         admin
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await
@@ -81,10 +86,15 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(pg) = self.postgres.take() else { return };
+        let Some(pg) = self.postgres.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime; do the async clean-up on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let admin = db::connect(&pg.admin_url).await.ok()?;
                 let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", pg.name);
@@ -142,7 +152,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
         content_api::telemetry::init();
     }
     let test_db = TestDb::new().await;
-    let db = db::connect_and_migrate(&test_db.url).await.expect("connect and migrate");
+    let db = db::connect_and_migrate(&test_db.url)
+        .await
+        .expect("connect and migrate");
     if options.seed {
         content::bundle::import(&db, &content::bundle::parse(SEED).expect("parse seed"))
             .await
@@ -177,7 +189,9 @@ impl TestApp {
     /// Imports a bundle (the import format) through the content layer, as the CLI does.
     pub async fn import(&self, bundle: &Value) -> content::bundle::ImportReport {
         let bundle = content::bundle::parse(&bundle.to_string()).expect("a valid bundle");
-        content::bundle::import(&self.db, &bundle).await.expect("import")
+        content::bundle::import(&self.db, &bundle)
+            .await
+            .expect("import")
     }
 
     /// POSTs a GraphQL request and returns the whole response body; panics unless HTTP 200.
@@ -206,14 +220,26 @@ impl TestApp {
     /// The codes of the errors of a request that must fail.
     pub async fn error_codes(&self, query: &str, variables: Value) -> Vec<String> {
         let body = self.graphql(query, variables).await;
-        let errors = body["errors"].as_array().unwrap_or_else(|| panic!("expected errors: {body:#}"));
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected errors: {body:#}"));
         errors
             .iter()
-            .map(|e| e["extensions"]["code"].as_str().unwrap_or("<no code>").to_owned())
+            .map(|e| {
+                e["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("<no code>")
+                    .to_owned()
+            })
             .collect()
     }
 
-    pub async fn post_raw(&self, body: &str, content_type: &str, accept: Option<&str>) -> reqwest::Response {
+    pub async fn post_raw(
+        &self,
+        body: &str,
+        content_type: &str,
+        accept: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .post(self.url("/graphql"))
@@ -240,10 +266,10 @@ pub fn binary() -> PathBuf {
 pub fn synthetic_article(i: usize, published_at: &str) -> Value {
     let speakers = ["linus-torvalds", "christoph-hellwig", "greg-kroah-hartman"];
     let mut tags = vec!["synthetic"];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         tags.push("even");
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         tags.push("rust");
     }
     json!({
@@ -254,8 +280,8 @@ pub fn synthetic_article(i: usize, published_at: &str) -> Value {
         "body": format!("Paragraph one of story {i}.\n\nParagraph *two*."),
         "status": "PUBLISHED",
         "publishedAt": published_at,
-        "publication": if i % 5 == 0 { "other-times" } else { "digital-event-horizon" },
-        "author": if i % 2 == 0 { Some("llama3-2-3b-q4-k-m") } else { None },
+        "publication": if i.is_multiple_of(5) { "other-times" } else { "digital-event-horizon" },
+        "author": if i.is_multiple_of(2) { Some("llama3-2-3b-q4-k-m") } else { None },
         "section": "Synthetic",
         "canonicalUrl": format!("https://example.com/story-{i}"),
         "tags": tags,
@@ -291,7 +317,11 @@ pub fn synthetic_bundle(n: usize) -> Value {
         (0..n)
             .map(|i| {
                 let t = start + chrono::Duration::hours(i as i64);
-                synthetic_article(i, &t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                synthetic_article(
+                    i,
+                    &t.to_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
             })
             .collect(),
     )

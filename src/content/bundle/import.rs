@@ -42,7 +42,11 @@ pub struct ImportReport {
 
 impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} created, {} updated, {} unchanged", self.created, self.updated, self.unchanged)
+        write!(
+            f,
+            "{} created, {} updated, {} unchanged",
+            self.created, self.updated, self.unchanged
+        )
     }
 }
 
@@ -86,7 +90,12 @@ where
 {
     let mut found = Vec::new();
     for chunk in slugs.chunks(LOOKUP_CHUNK) {
-        found.extend(E::find().filter(column.is_in(chunk.iter().copied())).all(db).await?);
+        found.extend(
+            E::find()
+                .filter(column.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
     }
     Ok(found)
 }
@@ -101,7 +110,9 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        A::Entity::insert_many(chunk).exec_without_returning(db).await?;
+        A::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
@@ -172,7 +183,11 @@ impl Importer {
     }
 
     async fn publications(&mut self, txn: &impl ConnectionTrait, bundle: &Bundle) -> Result<()> {
-        let slugs: Vec<&str> = bundle.publications.iter().map(|p| p.slug.as_str()).collect();
+        let slugs: Vec<&str> = bundle
+            .publications
+            .iter()
+            .map(|p| p.slug.as_str())
+            .collect();
         let existing: HashMap<String, publication::Model> =
             find_by_slugs::<publication::Entity, _>(txn, publication::Column::Slug, &slugs)
                 .await?
@@ -188,10 +203,17 @@ impl Importer {
                 Some(old) => {
                     let old_links: Vec<(&str, &str)> = existing_links
                         .get(&old.id)
-                        .map(|l| l.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect())
+                        .map(|l| {
+                            l.iter()
+                                .map(|l| (l.label.as_str(), l.url.as_str()))
+                                .collect()
+                        })
                         .unwrap_or_default();
-                    let new_links: Vec<(&str, &str)> =
-                        p.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
+                    let new_links: Vec<(&str, &str)> = p
+                        .links
+                        .iter()
+                        .map(|l| (l.label.as_str(), l.url.as_str()))
+                        .collect();
                     let same = old.name == p.name
                         && old.url == p.url
                         && old.sponsor_message == p.sponsor_message
@@ -244,7 +266,12 @@ impl Importer {
             }
         }
         insert_all(txn, rows, 7).await?;
-        delete_children::<publication_link::Entity, _>(txn, publication_link::Column::PublicationId, &replaced).await?;
+        delete_children::<publication_link::Entity, _>(
+            txn,
+            publication_link::Column::PublicationId,
+            &replaced,
+        )
+        .await?;
         insert_all(txn, links, 7).await
     }
 
@@ -307,7 +334,11 @@ impl Importer {
         let mut rows = Vec::new();
         for s in &bundle.speakers {
             match existing.get(&s.slug) {
-                Some(old) if old.name == s.name && old.role == s.role && old.organization == s.organization => {
+                Some(old)
+                    if old.name == s.name
+                        && old.role == s.role
+                        && old.organization == s.organization =>
+                {
                     self.speakers.insert(s.slug.clone(), old.id);
                     self.report.speakers.unchanged += 1;
                 }
@@ -346,7 +377,11 @@ impl Importer {
 
     /// Articles may refer to publications, authors and speakers already in the database;
     /// looks those up, and names the first reference that exists nowhere.
-    async fn resolve_references(&mut self, txn: &impl ConnectionTrait, bundle: &Bundle) -> Result<()> {
+    async fn resolve_references(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        bundle: &Bundle,
+    ) -> Result<()> {
         let mut pubs: Vec<&str> = Vec::new();
         let mut authors: Vec<&str> = Vec::new();
         let mut speakers: Vec<&str> = Vec::new();
@@ -354,7 +389,11 @@ impl Importer {
             if !self.publications.contains_key(&a.publication) {
                 pubs.push(&a.publication);
             }
-            if let Some(author) = a.author.as_deref().filter(|s| !self.authors.contains_key(*s)) {
+            if let Some(author) = a
+                .author
+                .as_deref()
+                .filter(|s| !self.authors.contains_key(*s))
+            {
                 authors.push(author);
             }
             speakers.extend(
@@ -364,19 +403,30 @@ impl Importer {
                     .filter(|s| !self.speakers.contains_key(*s)),
             );
         }
-        for found in find_by_slugs::<publication::Entity, _>(txn, publication::Column::Slug, &dedup(pubs)).await? {
+        for found in
+            find_by_slugs::<publication::Entity, _>(txn, publication::Column::Slug, &dedup(pubs))
+                .await?
+        {
             self.publications.insert(found.slug, found.id);
         }
-        for found in find_by_slugs::<author::Entity, _>(txn, author::Column::Slug, &dedup(authors)).await? {
+        for found in
+            find_by_slugs::<author::Entity, _>(txn, author::Column::Slug, &dedup(authors)).await?
+        {
             self.authors.insert(found.slug, found.id);
         }
-        for found in find_by_slugs::<speaker::Entity, _>(txn, speaker::Column::Slug, &dedup(speakers)).await? {
+        for found in
+            find_by_slugs::<speaker::Entity, _>(txn, speaker::Column::Slug, &dedup(speakers))
+                .await?
+        {
             self.speakers.insert(found.slug, found.id);
         }
         for (i, a) in bundle.articles.iter().enumerate() {
             let place = format!("articles[{i}] ({:?})", a.slug);
             if !self.publications.contains_key(&a.publication) {
-                let msg = format!("unknown publication {:?}: add it to the bundle's publications", a.publication);
+                let msg = format!(
+                    "unknown publication {:?}: add it to the bundle's publications",
+                    a.publication
+                );
                 return Err(locate(Error::invalid("publication", msg), &place));
             }
             if let Some(author) = a.author.as_ref().filter(|s| !self.authors.contains_key(*s)) {
@@ -385,8 +435,14 @@ impl Importer {
             }
             for (j, q) in a.quotes.iter().enumerate() {
                 if !self.speakers.contains_key(&q.speaker) {
-                    let msg = format!("unknown speaker {:?}: add it to the bundle's speakers", q.speaker);
-                    return Err(locate(Error::invalid(format!("quotes[{j}].speaker"), msg), &place));
+                    let msg = format!(
+                        "unknown speaker {:?}: add it to the bundle's speakers",
+                        q.speaker
+                    );
+                    return Err(locate(
+                        Error::invalid(format!("quotes[{j}].speaker"), msg),
+                        &place,
+                    ));
                 }
             }
         }
@@ -394,7 +450,13 @@ impl Importer {
     }
 
     async fn tags(&mut self, txn: &impl ConnectionTrait, bundle: &Bundle) -> Result<()> {
-        let slugs = dedup(bundle.articles.iter().flat_map(|a| a.tags.iter().map(String::as_str)).collect());
+        let slugs = dedup(
+            bundle
+                .articles
+                .iter()
+                .flat_map(|a| a.tags.iter().map(String::as_str))
+                .collect(),
+        );
         for t in find_by_slugs::<tag::Entity, _>(txn, tag::Column::Slug, &slugs).await? {
             self.tags.insert(t.slug, t.id);
         }
@@ -422,7 +484,11 @@ impl Importer {
         for chunk in slugs.chunks(LOOKUP_CHUNK) {
             let rows = article::Entity::find()
                 .select_only()
-                .columns([article::Column::Id, article::Column::Slug, article::Column::ContentHash])
+                .columns([
+                    article::Column::Id,
+                    article::Column::Slug,
+                    article::Column::ContentHash,
+                ])
                 .filter(article::Column::Slug.is_in(chunk.iter().copied()))
                 .into_model::<ExistingArticle>()
                 .all(txn)
@@ -474,11 +540,15 @@ impl Importer {
             parts.add(self, id, a, t);
         }
         insert_all(txn, new_rows, 15).await?;
-        delete_children::<key_point::Entity, _>(txn, key_point::Column::ArticleId, &replaced).await?;
+        delete_children::<key_point::Entity, _>(txn, key_point::Column::ArticleId, &replaced)
+            .await?;
         delete_children::<quote::Entity, _>(txn, quote::Column::ArticleId, &replaced).await?;
-        delete_children::<related_link::Entity, _>(txn, related_link::Column::ArticleId, &replaced).await?;
-        delete_children::<article_tag::Entity, _>(txn, article_tag::Column::ArticleId, &replaced).await?;
-        delete_children::<copyright::Entity, _>(txn, copyright::Column::ArticleId, &replaced).await?;
+        delete_children::<related_link::Entity, _>(txn, related_link::Column::ArticleId, &replaced)
+            .await?;
+        delete_children::<article_tag::Entity, _>(txn, article_tag::Column::ArticleId, &replaced)
+            .await?;
+        delete_children::<copyright::Entity, _>(txn, copyright::Column::ArticleId, &replaced)
+            .await?;
         parts.insert(txn).await
     }
 }
@@ -494,7 +564,13 @@ struct Parts {
 }
 
 impl Parts {
-    fn add(&mut self, maps: &Importer, article_id: Uuid, a: &Article, t: chrono::DateTime<chrono::Utc>) {
+    fn add(
+        &mut self,
+        maps: &Importer,
+        article_id: Uuid,
+        a: &Article,
+        t: chrono::DateTime<chrono::Utc>,
+    ) {
         for (i, text) in a.key_points.iter().enumerate() {
             self.key_points.push(key_point::ActiveModel {
                 id: Set(new_id()),

@@ -147,7 +147,11 @@ pub fn parse(json: &str) -> Result<Bundle> {
     let bundle: Bundle = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { "bundle".to_owned() } else { path };
+        let field = if path == "." {
+            "bundle".to_owned()
+        } else {
+            path
+        };
         Error::invalid(field, format!("{inner}"))
     })?;
     Ok(bundle)
@@ -158,23 +162,33 @@ impl Bundle {
     /// and the field at fault.
     pub fn validate(&self) -> Result<()> {
         if self.version != VERSION {
-            return Err(Error::invalid("version", format!("unsupported version {}, expected {VERSION}", self.version)));
+            return Err(Error::invalid(
+                "version",
+                format!("unsupported version {}, expected {VERSION}", self.version),
+            ));
         }
-        unique("publications", self.publications.iter().map(|p| p.slug.as_str()))?;
+        unique(
+            "publications",
+            self.publications.iter().map(|p| p.slug.as_str()),
+        )?;
         unique("authors", self.authors.iter().map(|a| a.slug.as_str()))?;
         unique("speakers", self.speakers.iter().map(|s| s.slug.as_str()))?;
         unique("articles", self.articles.iter().map(|a| a.slug.as_str()))?;
         for (i, p) in self.publications.iter().enumerate() {
-            p.validate().map_err(|e| locate(e, &format!("publications[{i}] ({:?})", p.slug)))?;
+            p.validate()
+                .map_err(|e| locate(e, &format!("publications[{i}] ({:?})", p.slug)))?;
         }
         for (i, a) in self.authors.iter().enumerate() {
-            a.validate().map_err(|e| locate(e, &format!("authors[{i}] ({:?})", a.slug)))?;
+            a.validate()
+                .map_err(|e| locate(e, &format!("authors[{i}] ({:?})", a.slug)))?;
         }
         for (i, s) in self.speakers.iter().enumerate() {
-            s.validate().map_err(|e| locate(e, &format!("speakers[{i}] ({:?})", s.slug)))?;
+            s.validate()
+                .map_err(|e| locate(e, &format!("speakers[{i}] ({:?})", s.slug)))?;
         }
         for (i, a) in self.articles.iter().enumerate() {
-            a.validate().map_err(|e| locate(e, &format!("articles[{i}] ({:?})", a.slug)))?;
+            a.validate()
+                .map_err(|e| locate(e, &format!("articles[{i}] ({:?})", a.slug)))?;
         }
         Ok(())
     }
@@ -195,7 +209,10 @@ fn unique<'a>(list: &str, slugs: impl Iterator<Item = &'a str>) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for (i, slug) in slugs.enumerate() {
         if !seen.insert(slug) {
-            return Err(Error::invalid(format!("{list}[{i}].slug"), format!("{slug:?} appears more than once")));
+            return Err(Error::invalid(
+                format!("{list}[{i}].slug"),
+                format!("{slug:?} appears more than once"),
+            ));
         }
     }
     Ok(())
@@ -208,10 +225,18 @@ impl Publication {
         if let Some(url) = &self.url {
             validate::url("url", url)?;
         }
-        validate::optional_text("sponsorMessage", self.sponsor_message.as_deref(), validate::MAX_SHORT_TEXT)?;
+        validate::optional_text(
+            "sponsorMessage",
+            self.sponsor_message.as_deref(),
+            validate::MAX_SHORT_TEXT,
+        )?;
         validate::list_len("links", self.links.len())?;
         for (i, link) in self.links.iter().enumerate() {
-            validate::text(&format!("links[{i}].label"), &link.label, validate::MAX_NAME)?;
+            validate::text(
+                &format!("links[{i}].label"),
+                &link.label,
+                validate::MAX_NAME,
+            )?;
             validate::url(&format!("links[{i}].url"), &link.url)?;
         }
         Ok(())
@@ -230,7 +255,11 @@ impl Speaker {
         validate::slug("slug", &self.slug)?;
         validate::text("name", &self.name, validate::MAX_NAME)?;
         validate::optional_text("role", self.role.as_deref(), validate::MAX_NAME)?;
-        validate::optional_text("organization", self.organization.as_deref(), validate::MAX_NAME)
+        validate::optional_text(
+            "organization",
+            self.organization.as_deref(),
+            validate::MAX_NAME,
+        )
     }
 }
 
@@ -241,7 +270,10 @@ impl Article {
         validate::optional_text("summary", self.summary.as_deref(), validate::MAX_SHORT_TEXT)?;
         validate::optional_text("body", Some(&self.body), validate::MAX_BODY)?;
         if self.status == Status::Published && self.published_at.is_none() {
-            return Err(Error::invalid("publishedAt", "is required when status is PUBLISHED"));
+            return Err(Error::invalid(
+                "publishedAt",
+                "is required when status is PUBLISHED",
+            ));
         }
         validate::slug("publication", &self.publication)?;
         if let Some(author) = &self.author {
@@ -256,7 +288,10 @@ impl Article {
         for (i, tag) in self.tags.iter().enumerate() {
             validate::slug(&format!("tags[{i}]"), tag)?;
             if !tags.insert(tag) {
-                return Err(Error::invalid(format!("tags[{i}]"), format!("{tag:?} appears more than once")));
+                return Err(Error::invalid(
+                    format!("tags[{i}]"),
+                    format!("{tag:?} appears more than once"),
+                ));
             }
         }
         validate::list_len("keyPoints", self.key_points.len())?;
@@ -265,14 +300,26 @@ impl Article {
         }
         validate::list_len("quotes", self.quotes.len())?;
         for (i, quote) in self.quotes.iter().enumerate() {
-            validate::text(&format!("quotes[{i}].text"), &quote.text, validate::MAX_QUOTE)?;
+            validate::text(
+                &format!("quotes[{i}].text"),
+                &quote.text,
+                validate::MAX_QUOTE,
+            )?;
             validate::slug(&format!("quotes[{i}].speaker"), &quote.speaker)?;
-            validate::optional_text(&format!("quotes[{i}].context"), quote.context.as_deref(), validate::MAX_SHORT_TEXT)?;
+            validate::optional_text(
+                &format!("quotes[{i}].context"),
+                quote.context.as_deref(),
+                validate::MAX_SHORT_TEXT,
+            )?;
         }
         validate::list_len("relatedLinks", self.related_links.len())?;
         for (i, link) in self.related_links.iter().enumerate() {
             validate::url(&format!("relatedLinks[{i}].url"), &link.url)?;
-            validate::optional_text(&format!("relatedLinks[{i}].title"), link.title.as_deref(), validate::MAX_TITLE)?;
+            validate::optional_text(
+                &format!("relatedLinks[{i}].title"),
+                link.title.as_deref(),
+                validate::MAX_TITLE,
+            )?;
         }
         if let Some(c) = &self.copyright {
             validate::text("copyright.holder", &c.holder, validate::MAX_NAME)?;
@@ -280,7 +327,11 @@ impl Article {
             if let Some(year) = c.year {
                 validate::year("copyright.year", year)?;
             }
-            validate::optional_text("copyright.license", c.license.as_deref(), validate::MAX_NAME)?;
+            validate::optional_text(
+                "copyright.license",
+                c.license.as_deref(),
+                validate::MAX_NAME,
+            )?;
         }
         Ok(())
     }
@@ -302,9 +353,12 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_path() {
-        let err = parse(r#"{"version":1,"articles":[{"slug":"a","title":"t","bodyy":""}]}"#).unwrap_err();
-        let Error::Invalid { field, message } = err else { panic!("{err:?}") };
-        assert_eq!(field, "articles[0]");
+        let err =
+            parse(r#"{"version":1,"articles":[{"slug":"a","title":"t","bodyy":""}]}"#).unwrap_err();
+        let Error::Invalid { field, message } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field, "articles[0].bodyy");
         assert!(message.contains("bodyy"), "{message}");
     }
 
@@ -312,7 +366,12 @@ mod tests {
     fn validation_names_article_and_field() {
         let mut bundle = parse(DEMO).unwrap();
         bundle.articles[0].related_links[1].url = "not a url".into();
-        let Error::Invalid { field, .. } = bundle.validate().unwrap_err() else { panic!() };
-        assert_eq!(field, "articles[0] (\"the-great-linux-debate-rusts-place-in-the-kernel\").relatedLinks[1].url");
+        let Error::Invalid { field, .. } = bundle.validate().unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(
+            field,
+            "articles[0] (\"the-great-linux-debate-rusts-place-in-the-kernel\").relatedLinks[1].url"
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use async_graphql::{Enum, ID, Object};
 use entity::article;
 
-use super::{Author, Copyright, DateTime, GlobalId, KeyPoint, Kind, Publication, Quote, RelatedLink, Tag};
+use super::{
+    Author, Copyright, DateTime, GlobalId, KeyPoint, Kind, Publication, Quote, RelatedLink, Tag,
+};
 use crate::{
     content::{self, body},
     graphql::{
@@ -68,7 +70,10 @@ impl Article {
     /// Articles returned together, sharing one set.
     pub fn all(reader: &Reader, models: Vec<article::Model>) -> Vec<Self> {
         let set = ArticleSet::new(reader.clone(), models);
-        set.articles().iter().map(|m| Self::new(m.clone(), set.clone())).collect()
+        set.articles()
+            .iter()
+            .map(|m| Self::new(m.clone(), set.clone()))
+            .collect()
     }
 
     pub fn one(reader: &Reader, model: article::Model) -> Self {
@@ -77,7 +82,9 @@ impl Article {
 }
 
 fn missing(what: &str) -> async_graphql::Error {
-    graphql_error(&content::Error::Internal(anyhow::anyhow!("{what} is missing")))
+    graphql_error(&content::Error::Internal(anyhow::anyhow!(
+        "{what} is missing"
+    )))
 }
 
 #[Object]
@@ -133,11 +140,17 @@ impl Article {
         body::reading_time_minutes(self.model.word_count)
     }
     async fn author(&self) -> async_graphql::Result<Option<Author>> {
-        let Some(id) = self.model.author_id else { return Ok(None) };
+        let Some(id) = self.model.author_id else {
+            return Ok(None);
+        };
         Ok(self.set.author(id).await.gql()?.map(Author::from))
     }
     async fn publication(&self) -> async_graphql::Result<Publication> {
-        let found = self.set.publication(self.model.publication_id).await.gql()?;
+        let found = self
+            .set
+            .publication(self.model.publication_id)
+            .await
+            .gql()?;
         found
             .map(|(model, set)| Publication::new(model, set))
             .ok_or_else(|| missing("the article's publication"))
@@ -145,7 +158,10 @@ impl Article {
     /// Tags, in the article's order.
     async fn tags(&self) -> async_graphql::Result<Vec<Tag>> {
         let (tags, set) = self.set.tags(self.model.id).await.gql()?;
-        Ok(tags.into_iter().map(|t| Tag::in_set(t, set.clone())).collect())
+        Ok(tags
+            .into_iter()
+            .map(|t| Tag::in_set(t, set.clone()))
+            .collect())
     }
     /// The ordered bullet list at the top of the story.
     async fn key_points(&self) -> async_graphql::Result<Vec<KeyPoint>> {
@@ -155,13 +171,21 @@ impl Article {
     /// Quotes, in the order they appear in the story.
     async fn quotes(&self) -> async_graphql::Result<Vec<Quote>> {
         let (quotes, set) = self.set.quotes(self.model.id).await.gql()?;
-        Ok(quotes.into_iter().map(|q| Quote::new(q, set.clone())).collect())
+        Ok(quotes
+            .into_iter()
+            .map(|q| Quote::new(q, set.clone()))
+            .collect())
     }
     async fn related_links(&self) -> async_graphql::Result<Vec<RelatedLink>> {
         let links = self.set.related_links(self.model.id).await.gql()?;
         Ok(links.into_iter().map(RelatedLink::from).collect())
     }
     async fn copyright(&self) -> async_graphql::Result<Option<Copyright>> {
-        Ok(self.set.copyright(self.model.id).await.gql()?.map(Copyright::from))
+        Ok(self
+            .set
+            .copyright(self.model.id)
+            .await
+            .gql()?
+            .map(Copyright::from))
     }
 }

@@ -65,7 +65,10 @@ impl Publication {
     /// Publications returned together, sharing one set.
     pub fn all(reader: &Reader, models: Vec<publication::Model>) -> Vec<Self> {
         let set = PublicationSet::new(reader.clone(), models.iter().map(|p| p.id).collect());
-        models.into_iter().map(|m| Self::new(m, set.clone())).collect()
+        models
+            .into_iter()
+            .map(|m| Self::new(m, set.clone()))
+            .collect()
     }
 }
 

@@ -49,10 +49,15 @@ pub fn connection<M, N>(
 where
     N: OutputType,
 {
-    let (cursors, models): (Vec<String>, Vec<M>) = page.edges.into_iter().map(|e| (e.cursor, e.node)).unzip();
-    let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
-    connection
-        .edges
-        .extend(cursors.into_iter().zip(wrap(models)).map(|(cursor, node)| Edge::new(cursor, node)));
+    let (cursors, models): (Vec<String>, Vec<M>) =
+        page.edges.into_iter().map(|e| (e.cursor, e.node)).unzip();
+    let mut connection =
+        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
+    connection.edges.extend(
+        cursors
+            .into_iter()
+            .zip(wrap(models))
+            .map(|(cursor, node)| Edge::new(cursor, node)),
+    );
     connection
 }

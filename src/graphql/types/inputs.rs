@@ -1,8 +1,8 @@
 //! Filter and order arguments, mapped to the content layer's own types.
 
-use async_graphql::{Enum, InputObject};
 use super::{ArticleStatus, DateTime};
 use crate::content::{articles, quotes};
+use async_graphql::{Enum, InputObject};
 
 /// Narrows a list of articles; every field given must match.
 #[derive(InputObject, Clone, Debug, Default)]

@@ -13,7 +13,9 @@ mod speaker;
 
 pub use article::{Article, ArticleStatus, BodyFormat};
 pub use catalog::{Author, AuthorKind, Publication, PublicationLink, Tag};
-pub use connection::{ArticleConnection, QuoteConnection, SpeakerConnection, TotalCount, connection};
+pub use connection::{
+    ArticleConnection, QuoteConnection, SpeakerConnection, TotalCount, connection,
+};
 pub use inputs::{ArticleFilter, ArticleOrder, ArticleOrderField, OrderDirection, QuoteFilter};
 pub use node::{GlobalId, Kind, Node};
 pub use parts::{Copyright, KeyPoint, LinkRel, RelatedLink};

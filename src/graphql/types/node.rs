@@ -95,7 +95,13 @@ mod tests {
     fn round_trip_and_garbage() {
         let id = GlobalId::new(Kind::Quote, Uuid::now_v7());
         assert_eq!(GlobalId::decode("id", &id.encode()).unwrap(), id);
-        for bad in ["", "x", "!!!", &URL_SAFE_NO_PAD.encode("Nope:1"), &URL_SAFE_NO_PAD.encode("Article:nope")] {
+        for bad in [
+            "",
+            "x",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("Nope:1"),
+            &URL_SAFE_NO_PAD.encode("Article:nope"),
+        ] {
             assert!(GlobalId::decode("id", bad).is_err(), "{bad}");
         }
     }

@@ -26,7 +26,10 @@ impl Quote {
     /// Quotes returned together, sharing one set.
     pub fn all(reader: &crate::graphql::batch::Reader, models: Vec<quote::Model>) -> Vec<Self> {
         let set = QuoteSet::new(reader.clone(), &models.iter().collect::<Vec<_>>());
-        models.into_iter().map(|m| Self::new(m, set.clone())).collect()
+        models
+            .into_iter()
+            .map(|m| Self::new(m, set.clone()))
+            .collect()
     }
 }
 
@@ -48,9 +51,11 @@ impl Quote {
     }
     async fn speaker(&self) -> async_graphql::Result<Speaker> {
         let found = self.set.speaker(self.model.speaker_id).await.gql()?;
-        found
-            .map(Speaker)
-            .ok_or_else(|| graphql_error(&content::Error::Internal(anyhow::anyhow!("a quote's speaker is missing"))))
+        found.map(Speaker).ok_or_else(|| {
+            graphql_error(&content::Error::Internal(anyhow::anyhow!(
+                "a quote's speaker is missing"
+            )))
+        })
     }
     /// The article the quote appears in.
     async fn article(&self) -> async_graphql::Result<Article> {

@@ -14,7 +14,9 @@ impl ScalarType for DateTime {
         match &value {
             Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
                 .map(|t| Self(t.with_timezone(&Utc)))
-                .map_err(|e| InputValueError::custom(format!("{s:?} is not an RFC 3339 date-time: {e}"))),
+                .map_err(|e| {
+                    InputValueError::custom(format!("{s:?} is not an RFC 3339 date-time: {e}"))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -3,7 +3,10 @@
 use async_graphql::{Context, ID, Object};
 use entity::speaker;
 
-use super::{Article, ArticleConnection, GlobalId, Kind, Quote, QuoteConnection, TotalCount, connection, reader};
+use super::{
+    Article, ArticleConnection, GlobalId, Kind, Quote, QuoteConnection, TotalCount, connection,
+    reader,
+};
 use crate::{
     content::{
         articles::{self, ArticleFilter},
@@ -51,9 +54,19 @@ impl Speaker {
             speaker: Some(self.0.slug.clone()),
             article: None,
         };
-        let args = PageArgs { first, after, ..PageArgs::default() };
-        let page = quotes::list(&reader.db, reader.visibility, &filter, &args).await.gql()?;
-        Ok(connection(page, TotalCount::Quotes(reader.visibility, filter), |q| Quote::all(reader, q)))
+        let args = PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
+        };
+        let page = quotes::list(&reader.db, reader.visibility, &filter, &args)
+            .await
+            .gql()?;
+        Ok(connection(
+            page,
+            TotalCount::Quotes(reader.visibility, filter),
+            |q| Quote::all(reader, q),
+        ))
     }
     /// The articles you can see that quote this speaker, newest first.
     async fn articles(
@@ -67,10 +80,24 @@ impl Speaker {
             speaker: Some(self.0.slug.clone()),
             ..ArticleFilter::default()
         };
-        let args = PageArgs { first, after, ..PageArgs::default() };
-        let page = articles::list(&reader.db, reader.visibility, &filter, Default::default(), &args)
-            .await
-            .gql()?;
-        Ok(connection(page, TotalCount::Articles(reader.visibility, filter), |a| Article::all(reader, a)))
+        let args = PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
+        };
+        let page = articles::list(
+            &reader.db,
+            reader.visibility,
+            &filter,
+            Default::default(),
+            &args,
+        )
+        .await
+        .gql()?;
+        Ok(connection(
+            page,
+            TotalCount::Articles(reader.visibility, filter),
+            |a| Article::all(reader, a),
+        ))
     }
 }

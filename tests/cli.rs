@@ -1,0 +1,391 @@
+//! The `content-api` binary as an operator runs it: schema, import (from a file and from
+//! standard input, idempotent, all-or-nothing), migrate, and serve with its demo content.
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    fmt::Debug,
+    io::Write,
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, Output, Stdio},
+    time::Duration,
+};
+
+use common::{SEED, SEED_SLUG, TestDb, seed, slugs};
+use content_api::db;
+use pretty_assertions::assert_eq;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde_json::{Value, json};
+
+/// The binary with `database_url`, shielded from the caller's content-api settings.
+fn content_api(database_url: &str) -> Command {
+    let mut command = Command::new(common::binary());
+    command
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "info")
+        .env_remove("CONTENT_API_BIND")
+        .env_remove("CONTENT_API_NO_DEMO")
+        .env_remove("CONTENT_API_CORS_ORIGINS")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// Runs the binary with `args` to completion.
+fn run(database_url: &str, args: &[&str]) -> Output {
+    content_api(database_url)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 output")
+}
+
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// Asserts a zero exit status, showing the output otherwise.
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// What `import` prints for the seed bundle into a database that lacks it.
+fn first_import_report(file: &str) -> String {
+    format!(
+        "imported {file}\n\
+         publications: 1 created, 0 updated, 0 unchanged\n\
+         authors:      1 created, 0 updated, 0 unchanged\n\
+         speakers:     3 created, 0 updated, 0 unchanged\n\
+         articles:     1 created, 0 updated, 0 unchanged\n\
+         tags:         4 created\n"
+    )
+}
+
+/// Every row of `E`, printed and sorted so two reads compare as whole values.
+async fn rows<E>(db: &DatabaseConnection) -> Vec<String>
+where
+    E: EntityTrait,
+    E::Model: Debug,
+{
+    let mut rows: Vec<String> = E::find()
+        .all(db)
+        .await
+        .expect("read a table")
+        .iter()
+        .map(|row| format!("{row:?}"))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The whole content of the database, timestamps included, by table.
+async fn snapshot(database_url: &str) -> BTreeMap<&'static str, Vec<String>> {
+    use entity::*;
+    let db = db::connect(database_url).await.expect("connect");
+    let snapshot = BTreeMap::from([
+        ("publications", rows::<publication::Entity>(&db).await),
+        (
+            "publication_links",
+            rows::<publication_link::Entity>(&db).await,
+        ),
+        ("authors", rows::<author::Entity>(&db).await),
+        ("speakers", rows::<speaker::Entity>(&db).await),
+        ("tags", rows::<tag::Entity>(&db).await),
+        ("articles", rows::<article::Entity>(&db).await),
+        ("article_tags", rows::<article_tag::Entity>(&db).await),
+        ("key_points", rows::<key_point::Entity>(&db).await),
+        ("quotes", rows::<quote::Entity>(&db).await),
+        ("related_links", rows::<related_link::Entity>(&db).await),
+        ("copyrights", rows::<copyright::Entity>(&db).await),
+    ]);
+    db.close().await.ok();
+    snapshot
+}
+
+#[tokio::test]
+async fn schema_prints_the_sdl() {
+    let test_db = TestDb::new().await;
+    let output = run(&test_db.url, &["schema"]);
+    assert_success(&output);
+    assert_eq!(stdout(&output), content_api::graphql::sdl());
+}
+
+#[tokio::test]
+async fn import_reports_counts_and_a_second_import_changes_nothing() {
+    let test_db = TestDb::new().await;
+
+    let output = run(&test_db.url, &["import", "fixtures/demo.json"]);
+    assert_success(&output);
+    assert_eq!(stdout(&output), first_import_report("fixtures/demo.json"));
+    let after_first = snapshot(&test_db.url).await;
+    assert_eq!(
+        after_first["articles"].len(),
+        1,
+        "one article: {:#?}",
+        after_first["articles"]
+    );
+
+    let output = run(&test_db.url, &["import", "fixtures/demo.json"]);
+    assert_success(&output);
+    assert_eq!(
+        stdout(&output),
+        "imported fixtures/demo.json\n\
+         publications: 0 created, 0 updated, 1 unchanged\n\
+         authors:      0 created, 0 updated, 1 unchanged\n\
+         speakers:     0 created, 0 updated, 3 unchanged\n\
+         articles:     0 created, 0 updated, 1 unchanged\n\
+         tags:         0 created\n"
+    );
+    // Not a row rewritten: `updated_at` and every id stay as they were.
+    assert_eq!(snapshot(&test_db.url).await, after_first);
+}
+
+#[tokio::test]
+async fn a_bad_file_names_the_article_and_field_and_changes_nothing() {
+    let test_db = TestDb::new().await;
+    assert_success(&run(&test_db.url, &["import", "fixtures/demo.json"]));
+    let before = snapshot(&test_db.url).await;
+
+    // A valid change (the title) next to an invalid one: neither may land.
+    let mut bundle = seed();
+    bundle["articles"][0]["title"] = json!("A title that must not be written");
+    bundle["articles"][0]["relatedLinks"][1]["url"] = json!("not a url");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, bundle.to_string()).expect("write the bad bundle");
+
+    let output = run(&test_db.url, &["import", utf8(&file)]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "");
+    let error_line = stderr(&output)
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("an error line: {}", stderr(&output)))
+        .to_owned();
+    assert_eq!(
+        error_line,
+        format!(
+            "error: could not import {}; nothing was changed: \
+             articles[0] (\"{SEED_SLUG}\").relatedLinks[1].url: \
+             \"not a url\" is not an absolute URL: relative URL without a base",
+            file.display()
+        )
+    );
+    assert_eq!(snapshot(&test_db.url).await, before);
+}
+
+#[tokio::test]
+async fn import_reads_standard_input_given_a_dash() {
+    let test_db = TestDb::new().await;
+    let mut child = content_api(&test_db.url)
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("a stdin pipe")
+        .write_all(SEED.as_bytes())
+        .expect("write the bundle");
+    let output = child.wait_with_output().expect("the import finishes");
+    assert_success(&output);
+    assert_eq!(stdout(&output), first_import_report("-"));
+    assert_eq!(
+        snapshot(&test_db.url).await["articles"].len(),
+        1,
+        "one article imported"
+    );
+}
+
+const MIGRATION: &str = "m20261123_000001_create_content";
+
+/// Asserts what `migrate status` prints: the one migration, `Applied` or `Pending`.
+fn assert_migration_status(database_url: &str, expected: &str) {
+    let output = run(database_url, &["migrate", "status"]);
+    assert_success(&output);
+    assert_eq!(stdout(&output), format!("{expected}\t{MIGRATION}\n"));
+}
+
+#[tokio::test]
+async fn migrate_status_follows_up_and_down() {
+    let test_db = TestDb::new().await;
+    let url = test_db.url.as_str();
+
+    assert_migration_status(url, "Pending");
+    assert_success(&run(url, &["migrate", "up"]));
+    assert_migration_status(url, "Applied");
+    assert_success(&run(url, &["migrate", "down"]));
+    assert_migration_status(url, "Pending");
+    // `migrate` with no action migrates up.
+    assert_success(&run(url, &["migrate"]));
+    assert_migration_status(url, "Applied");
+}
+
+#[tokio::test]
+async fn migrate_fresh_drops_all_content() {
+    let test_db = TestDb::new().await;
+    let url = test_db.url.as_str();
+    // Over an empty schema, then over content.
+    assert_success(&run(url, &["migrate", "up"]));
+    assert_success(&run(url, &["migrate", "fresh"]));
+    assert_migration_status(url, "Applied");
+    assert_success(&run(url, &["import", "fixtures/demo.json"]));
+
+    assert_success(&run(url, &["migrate", "fresh"]));
+    assert_migration_status(url, "Applied");
+    assert!(
+        snapshot(url).await.values().all(Vec::is_empty),
+        "every table is empty after `migrate fresh`"
+    );
+    // And the database is usable again.
+    let output = run(url, &["import", "fixtures/demo.json"]);
+    assert_success(&output);
+    assert_eq!(stdout(&output), first_import_report("fixtures/demo.json"));
+}
+
+/// A `content-api serve` child process, killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+    log: tempfile::NamedTempFile,
+}
+
+impl Server {
+    /// Starts `serve` with `extra` arguments on a free port and waits until it answers.
+    async fn start(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        // The binary cannot report the port it got, so reserve one and hand it over.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let log = tempfile::NamedTempFile::new().expect("a log file");
+        let child = content_api(database_url)
+            .args(["serve", "--bind", &bind])
+            .args(extra)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(log.reopen().expect("the log file"))
+            .spawn()
+            .expect("the binary starts");
+        let mut server = Self {
+            child,
+            address: format!("http://{bind}"),
+            log,
+        };
+        server.wait_until_healthy().await;
+        server
+    }
+
+    async fn wait_until_healthy(&mut self) {
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("the child's status") {
+                panic!("the server exited with {status}:\n{}", self.log());
+            }
+            let healthy = client
+                .get(format!("{}/healthz", self.address))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if healthy {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the server did not answer /healthz in time:\n{}",
+            self.log()
+        );
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).expect("read the log")
+    }
+
+    /// The slugs of the articles the server lists.
+    async fn article_slugs(&self) -> Vec<String> {
+        let body: Value = reqwest::Client::new()
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": "{ articles { nodes { slug } } }" }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("a JSON body");
+        assert_eq!(body.get("errors"), None, "{body:#}");
+        slugs(&body["data"]["articles"])
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const DEMO_LOADED: &str = "loaded the demo content into the empty database";
+
+#[tokio::test]
+async fn serve_loads_the_demo_into_an_empty_database() {
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db.url, &[], &[]).await;
+    assert_eq!(server.article_slugs().await, [SEED_SLUG]);
+    assert!(server.log().contains(DEMO_LOADED), "{}", server.log());
+}
+
+#[tokio::test]
+async fn serve_leaves_an_empty_database_empty_with_no_demo() {
+    for (args, env) in [
+        (&["--no-demo"][..], &[][..]),
+        (&[], &[("CONTENT_API_NO_DEMO", "true")]),
+    ] {
+        let test_db = TestDb::new().await;
+        let server = Server::start(&test_db.url, args, env).await;
+        assert_eq!(
+            server.article_slugs().await,
+            Vec::<String>::new(),
+            "{args:?} {env:?}"
+        );
+        assert!(!server.log().contains(DEMO_LOADED), "{}", server.log());
+    }
+}
+
+#[tokio::test]
+async fn serve_leaves_existing_content_alone() {
+    let test_db = TestDb::new().await;
+    let mut bundle = common::synthetic_bundle(1);
+    bundle["articles"][0]["slug"] = json!("my-own-story");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("own.json");
+    std::fs::write(&file, bundle.to_string()).expect("write the bundle");
+    assert_success(&run(&test_db.url, &["import", utf8(&file)]));
+
+    let server = Server::start(&test_db.url, &[], &[]).await;
+    assert_eq!(server.article_slugs().await, ["my-own-story"]);
+    assert!(!server.log().contains(DEMO_LOADED), "{}", server.log());
+}
