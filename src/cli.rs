@@ -1,5 +1,5 @@
-//! The command line: serve, import, migrate, schema. Every command that takes a database
-//! migrates it first.
+//! The command line: serve, import, export, token, migrate, schema. Every command that takes
+//! a database migrates it first (`migrate` excepted: it is how you choose what to apply).
 
 use std::{io::Read, path::PathBuf};
 
@@ -35,10 +35,22 @@ pub enum Command {
         /// The bundle file.
         file: PathBuf,
     },
+    /// Export every article (all statuses), publication, author and speaker as a bundle, the
+    /// import format, sorted by slug. Importing it elsewhere reproduces the content.
+    Export {
+        /// Where to write the bundle (atomically); standard output when missing or `-`.
+        file: Option<PathBuf>,
+    },
     /// Manage the database schema.
     Migrate {
         #[arg(value_enum, default_value_t = MigrateAction::Up)]
         action: MigrateAction,
+    },
+    /// Manage API tokens: a `preview` token reads drafts and scheduled articles, a `write`
+    /// token also writes. Requests send one as `Authorization: Bearer TOKEN`.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -56,6 +68,35 @@ pub enum MigrateAction {
     Fresh,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Create a token and print it (the last line). It is shown only this once: only its hash
+    /// is kept.
+    Create {
+        /// How you will refer to the token (unique, at most 100 characters).
+        #[arg(long)]
+        name: String,
+        /// What the token allows.
+        #[arg(long, value_enum)]
+        scope: TokenScope,
+    },
+    /// List the tokens: name, scope, when created, last used and revoked (never the tokens).
+    List,
+    /// Revoke a token: requests that carry it are refused from now on.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum TokenScope {
+    /// Read everything, drafts and scheduled articles included.
+    Preview,
+    /// Read everything and write.
+    Write,
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = &cli.database.database_url;
     match cli.command {
@@ -66,7 +107,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("imported {}\n{report}", file.display());
             Ok(())
         }
+        Command::Export { file } => {
+            let db = db::connect_and_migrate(url).await?;
+            export_file(&db, file.as_deref()).await
+        }
         Command::Migrate { action } => migrate(url, action).await,
+        Command::Token { action } => token(url, action).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -109,6 +155,77 @@ async fn import_file(
     Ok(report)
 }
 
+/// Writes the export, pretty-printed with a trailing newline, and a one-line summary to
+/// standard error (standard output may be the bundle itself).
+async fn export_file(
+    db: &DatabaseConnection,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+
+    let bundle = bundle::export_snapshot(db)
+        .await
+        .context("could not export the database")?;
+    let mut json =
+        serde_json::to_string_pretty(&bundle).context("could not serialize the bundle")?;
+    json.push('\n');
+    let destination = match file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => {
+            write_atomically(path, json.as_bytes())
+                .with_context(|| format!("could not write {}", path.display()))?;
+            path.display().to_string()
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(json.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("could not write standard output")?;
+            "-".to_owned()
+        }
+    };
+    eprintln!(
+        "exported {destination}: {} publications, {} authors, {} speakers, {} articles",
+        bundle.publications.len(),
+        bundle.authors.len(),
+        bundle.speakers.len(),
+        bundle.articles.len()
+    );
+    Ok(())
+}
+
+/// Writes a temporary file next to `path` and renames it over `path`, so a reader (or a crash)
+/// sees the old file or the new one, never half of one.
+fn write_atomically(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = std::fs::File::create(&temp).and_then(|mut f| {
+        f.write_all(contents)?;
+        f.sync_all()
+    });
+    if let Err(err) = written.and_then(|()| std::fs::rename(&temp, path)) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(err);
+    }
+    // Makes the rename itself durable; not every platform can open a directory, so best effort.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
     let db = db::connect_for_schema_changes(url).await?;
     match action {
@@ -122,4 +239,80 @@ async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn token(url: &str, action: TokenAction) -> anyhow::Result<()> {
+    use crate::content::tokens::{self, Revoked, Scope};
+
+    let db = db::connect_and_migrate(url).await?;
+    match action {
+        TokenAction::Create { name, scope } => {
+            let scope = match scope {
+                TokenScope::Preview => Scope::Preview,
+                TokenScope::Write => Scope::Write,
+            };
+            let (_, token) = tokens::create(&db, &name, scope)
+                .await
+                .context("could not create the token")?;
+            println!("created the {} token {name:?}", tokens::scope_name(scope));
+            println!("Send it as `Authorization: Bearer TOKEN`. It is shown only this once:");
+            println!("{token}");
+        }
+        TokenAction::List => {
+            let list = tokens::list(&db)
+                .await
+                .context("could not list the tokens")?;
+            if list.is_empty() {
+                println!("no tokens; create one with `content-api token create`");
+                return Ok(());
+            }
+            let rows: Vec<[String; 5]> = list
+                .iter()
+                .map(|t| {
+                    [
+                        t.name.clone(),
+                        tokens::scope_name(t.scope).to_owned(),
+                        cli_time(t.created_at),
+                        t.last_used_at.map_or_else(|| "never".to_owned(), cli_time),
+                        t.revoked_at.map_or_else(|| "-".to_owned(), cli_time),
+                    ]
+                })
+                .collect();
+            print_table(["NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED"], &rows);
+        }
+        TokenAction::Revoke { name } => match tokens::revoke(&db, &name).await? {
+            Revoked::Now(_) => println!("revoked the token {name:?}"),
+            Revoked::Earlier(at) => {
+                println!("the token {name:?} was already revoked at {}", cli_time(at));
+            }
+        },
+    }
+    Ok(())
+}
+
+/// A time in a table: UTC to the second.
+fn cli_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Left-aligned columns two spaces apart, the header first.
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header);
+    for row in rows {
+        line(row.each_ref().map(String::as_str));
+    }
 }

@@ -15,6 +15,7 @@ use std::{
 
 use common::{SEED, SEED_SLUG, TestDb, seed, slugs};
 use content_api::db;
+use migration::{Migrator, MigratorTrait};
 use pretty_assertions::assert_eq;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
@@ -219,13 +220,31 @@ async fn import_reads_standard_input_given_a_dash() {
     );
 }
 
-const MIGRATION: &str = "m20261123_000001_create_content";
-
-/// Asserts what `migrate status` prints: the one migration, `Applied` or `Pending`.
-fn assert_migration_status(database_url: &str, expected: &str) {
+/// Asserts what `migrate status` prints: every migration the code has, in order, with the
+/// status given for it, `Applied` or `Pending`.
+fn assert_migration_status(database_url: &str, expected: &[&str]) {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        expected.len(),
+        "one status per migration: {names:?}"
+    );
+    let want: String = names
+        .iter()
+        .zip(expected)
+        .map(|(name, status)| format!("{status}\t{name}\n"))
+        .collect();
     let output = run(database_url, &["migrate", "status"]);
     assert_success(&output);
-    assert_eq!(stdout(&output), format!("{expected}\t{MIGRATION}\n"));
+    assert_eq!(stdout(&output), want);
+}
+
+/// The same status for every migration.
+fn all(status: &'static str) -> Vec<&'static str> {
+    vec![status; Migrator::migrations().len()]
 }
 
 #[tokio::test]
@@ -233,14 +252,17 @@ async fn migrate_status_follows_up_and_down() {
     let test_db = TestDb::new().await;
     let url = test_db.url.as_str();
 
-    assert_migration_status(url, "Pending");
+    assert_migration_status(url, &all("Pending"));
     assert_success(&run(url, &["migrate", "up"]));
-    assert_migration_status(url, "Applied");
+    assert_migration_status(url, &all("Applied"));
+    // `down` rolls back the last migration only.
     assert_success(&run(url, &["migrate", "down"]));
-    assert_migration_status(url, "Pending");
+    let mut last_pending = all("Applied");
+    *last_pending.last_mut().unwrap() = "Pending";
+    assert_migration_status(url, &last_pending);
     // `migrate` with no action migrates up.
     assert_success(&run(url, &["migrate"]));
-    assert_migration_status(url, "Applied");
+    assert_migration_status(url, &all("Applied"));
 }
 
 #[tokio::test]
@@ -250,11 +272,11 @@ async fn migrate_fresh_drops_all_content() {
     // Over an empty schema, then over content.
     assert_success(&run(url, &["migrate", "up"]));
     assert_success(&run(url, &["migrate", "fresh"]));
-    assert_migration_status(url, "Applied");
+    assert_migration_status(url, &all("Applied"));
     assert_success(&run(url, &["import", "fixtures/demo.json"]));
 
     assert_success(&run(url, &["migrate", "fresh"]));
-    assert_migration_status(url, "Applied");
+    assert_migration_status(url, &all("Applied"));
     assert!(
         snapshot(url).await.values().all(Vec::is_empty),
         "every table is empty after `migrate fresh`"

@@ -1,5 +1,6 @@
 //! SeaORM entities for content-api: one file per table, no GraphQL, no HTTP.
 
+pub mod api_token;
 pub mod article;
 pub mod article_tag;
 pub mod author;

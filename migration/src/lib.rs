@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_content;
+mod m20261125_000001_create_api_tokens;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_content::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_content::Migration),
+            Box::new(m20261125_000001_create_api_tokens::Migration),
+        ]
     }
 }

@@ -7,9 +7,11 @@ pub mod body;
 pub mod bundle;
 pub mod catalog;
 pub mod demo;
+pub mod editing;
 pub mod pagination;
 pub mod quotes;
 pub mod speakers;
+pub mod tokens;
 pub mod validate;
 
 use chrono::{DateTime, Utc};
@@ -54,6 +56,37 @@ impl From<DbErr> for Error {
                 format!("refers to something that does not exist: {detail}"),
             ),
             _ => Self::Internal(anyhow::Error::new(err).context("database error")),
+        }
+    }
+}
+
+/// What a request may do, from the API token it carries (if any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No token: reads what is public.
+    Anonymous,
+    /// A `preview` token: reads everything, drafts and scheduled articles included.
+    Preview,
+    /// A `write` token: reads everything and writes.
+    Write,
+}
+
+impl Access {
+    pub fn visibility(self) -> Visibility {
+        match self {
+            Self::Anonymous => Visibility::Public,
+            Self::Preview | Self::Write => Visibility::All,
+        }
+    }
+
+    /// `Unauthenticated` without a token, `Forbidden` with one that may only read.
+    pub fn require_write(self) -> Result<()> {
+        match self {
+            Self::Write => Ok(()),
+            Self::Preview => Err(Error::Forbidden(
+                "a preview token may read, not write".into(),
+            )),
+            Self::Anonymous => Err(Error::Unauthenticated),
         }
     }
 }

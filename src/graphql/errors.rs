@@ -45,12 +45,6 @@ impl<T> ResultExt<T> for Result<T, Error> {
     }
 }
 
-impl<T> ResultExt<T> for Result<T, Arc<Error>> {
-    fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(|e| graphql_error(&e))
-    }
-}
-
 fn with_code(mut err: ServerError, code: &str) -> ServerError {
     let has_code = err
         .extensions

@@ -4,21 +4,23 @@
 
 pub mod batch;
 mod errors;
+mod mutation;
 mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::{config::ServeSettings, content::Visibility};
+use crate::{config::ServeSettings, content::Access};
 
 pub use errors::{ErrorCodes, ResultExt, graphql_error};
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub fn build_schema(db: DatabaseConnection, _settings: &ServeSettings) -> AppSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(db)
         .extension(ErrorCodes)
         .finish()
@@ -29,15 +31,15 @@ pub fn sdl() -> String {
     build_schema(DatabaseConnection::default(), &ServeSettings::default()).sdl()
 }
 
-/// What one request carries: who is reading. Batch sets live in the values a request
-/// returns, so nothing is cached across requests or readers.
+/// What one request carries: what its token allows, and so what it may see. Batch sets live
+/// in the values a request returns, so nothing is cached across requests or readers.
 pub fn prepare(
     request: async_graphql::Request,
     db: &DatabaseConnection,
-    visibility: Visibility,
+    access: Access,
 ) -> async_graphql::Request {
-    request.data(batch::Reader {
+    request.data(access).data(batch::Reader {
         db: db.clone(),
-        visibility,
+        visibility: access.visibility(),
     })
 }

@@ -2,7 +2,9 @@
 //!
 //! Responses are `application/graphql-response+json` when the client accepts it (then a
 //! request that fails before execution is a 400), else `application/json` (always 200 for a
-//! well-formed request). GET carries queries only: a mutation over GET is a 405.
+//! well-formed request). GET carries queries only: a mutation over GET is a 405. A request
+//! with a bad `Authorization` header is a 401 before anything else (see `auth`); the GraphiQL
+//! page and the SDL need no token.
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -15,8 +17,8 @@ use async_graphql::{
 };
 use async_graphql_actix_web::GraphQLRequest;
 
-use super::AppState;
-use crate::content::Visibility;
+use super::{AppState, auth};
+use crate::content::Access;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
@@ -108,8 +110,13 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     )
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request, media: Media) -> HttpResponse {
-    let request = crate::graphql::prepare(request, &state.db, Visibility::Public);
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    media: Media,
+    access: Access,
+) -> HttpResponse {
+    let request = crate::graphql::prepare(request, &state.db, access);
     let response = state.schema.execute(request).await;
     // Errors without a path happened before execution (syntax, validation, variables).
     let request_error = response.data == async_graphql::Value::Null
@@ -136,6 +143,10 @@ pub async fn post(
     req: HttpRequest,
     request: Result<GraphQLRequest, actix_web::Error>,
 ) -> HttpResponse {
+    let access = match auth::access(&state, &req).await {
+        Ok(access) => access,
+        Err(refused) => return refused,
+    };
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
     };
@@ -149,7 +160,7 @@ pub async fn post(
     if let Some(response) = missing_query(&request) {
         return response;
     }
-    execute(&state, request, media).await
+    execute(&state, request, media, access).await
 }
 
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -162,6 +173,10 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .body(html);
     }
+    let access = match auth::access(&state, &req).await {
+        Ok(access) => access,
+        Err(refused) => return refused,
+    };
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
     };
@@ -183,7 +198,7 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             .content_type(JSON)
             .body(r#"{"errors":[{"message":"mutations must use POST","extensions":{"code":"METHOD_NOT_ALLOWED"}}]}"#);
     }
-    execute(&state, request, media).await
+    execute(&state, request, media, access).await
 }
 
 /// The schema in SDL: identical to the checked-in `schema.graphql`.

@@ -1,5 +1,6 @@
 //! The actix-web application: routes, CORS, compression, request logging.
 
+mod auth;
 mod graphql;
 mod health;
 

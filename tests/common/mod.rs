@@ -378,3 +378,11 @@ pub fn as_import_format(a: &Value) -> Value {
         "copyright": a["copyright"],
     })
 }
+
+impl TestDb {
+    /// A temporary SQLite file whatever `TEST_DATABASE_URL` says: for tests that move content
+    /// between backends.
+    pub fn sqlite_always() -> Self {
+        Self::sqlite()
+    }
+}

@@ -10,7 +10,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, TransactionTrait,
+    DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -67,6 +67,13 @@ pub async fn import(db: &DatabaseConnection, bundle: &Bundle) -> Result<ImportRe
     let report = Importer::default().run(&txn, bundle).await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Validates `bundle` and writes it inside a transaction the caller holds (a mutation that
+/// does more in the same transaction).
+pub(crate) async fn import_in(txn: &DatabaseTransaction, bundle: &Bundle) -> Result<ImportReport> {
+    bundle.validate()?;
+    Importer::default().run(txn, bundle).await
 }
 
 /// Slug-to-id maps filled as the import goes.
@@ -132,7 +139,7 @@ where
 }
 
 /// A stable digest of an article's import form: equal digests, equal content.
-fn content_hash(article: &Article) -> String {
+pub(crate) fn content_hash(article: &Article) -> String {
     let mut canonical = article.clone();
     canonical.published_at = canonical.published_at.map(truncate_to_micros);
     // Serializing plain data cannot fail.
@@ -140,7 +147,7 @@ fn content_hash(article: &Article) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-fn status(s: Status) -> article::ArticleStatus {
+pub(crate) fn status(s: Status) -> article::ArticleStatus {
     match s {
         Status::Draft => article::ArticleStatus::Draft,
         Status::Published => article::ArticleStatus::Published,
@@ -424,19 +431,20 @@ impl Importer {
             let place = format!("articles[{i}] ({:?})", a.slug);
             if !self.publications.contains_key(&a.publication) {
                 let msg = format!(
-                    "unknown publication {:?}: add it to the bundle's publications",
+                    "unknown publication {:?}: neither in the bundle nor in the database",
                     a.publication
                 );
                 return Err(locate(Error::invalid("publication", msg), &place));
             }
             if let Some(author) = a.author.as_ref().filter(|s| !self.authors.contains_key(*s)) {
-                let msg = format!("unknown author {author:?}: add it to the bundle's authors");
+                let msg =
+                    format!("unknown author {author:?}: neither in the bundle nor in the database");
                 return Err(locate(Error::invalid("author", msg), &place));
             }
             for (j, q) in a.quotes.iter().enumerate() {
                 if !self.speakers.contains_key(&q.speaker) {
                     let msg = format!(
-                        "unknown speaker {:?}: add it to the bundle's speakers",
+                        "unknown speaker {:?}: neither in the bundle nor in the database",
                         q.speaker
                     );
                     return Err(locate(

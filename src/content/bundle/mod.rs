@@ -1,9 +1,13 @@
 //! The bundle: content-api's import (and export) format, a JSON document holding publications,
 //! authors, speakers and articles that refer to each other by slug. `fixtures/demo.json` is one.
 
+mod export;
 mod import;
 
+pub(crate) use export::article_forms;
+pub use export::{export, export_snapshot};
 pub use import::{Counts, ImportReport, import};
+pub(crate) use import::{content_hash, import_in, status};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -219,7 +223,7 @@ fn unique<'a>(list: &str, slugs: impl Iterator<Item = &'a str>) -> Result<()> {
 }
 
 impl Publication {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         validate::slug("slug", &self.slug)?;
         validate::text("name", &self.name, validate::MAX_NAME)?;
         if let Some(url) = &self.url {
@@ -244,14 +248,14 @@ impl Publication {
 }
 
 impl Author {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         validate::slug("slug", &self.slug)?;
         validate::text("name", &self.name, validate::MAX_NAME)
     }
 }
 
 impl Speaker {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         validate::slug("slug", &self.slug)?;
         validate::text("name", &self.name, validate::MAX_NAME)?;
         validate::optional_text("role", self.role.as_deref(), validate::MAX_NAME)?;
@@ -264,7 +268,7 @@ impl Speaker {
 }
 
 impl Article {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         validate::slug("slug", &self.slug)?;
         validate::text("title", &self.title, validate::MAX_TITLE)?;
         validate::optional_text("summary", self.summary.as_deref(), validate::MAX_SHORT_TEXT)?;

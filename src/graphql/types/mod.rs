@@ -4,6 +4,7 @@
 mod article;
 mod catalog;
 mod connection;
+mod edits;
 mod inputs;
 mod node;
 mod parts;
@@ -15,6 +16,10 @@ pub use article::{Article, ArticleStatus, BodyFormat};
 pub use catalog::{Author, AuthorKind, Publication, PublicationLink, Tag};
 pub use connection::{
     ArticleConnection, QuoteConnection, SpeakerConnection, TotalCount, connection,
+};
+pub use edits::{
+    ArticleInput, ArticlePatch, AuthorInput, CopyrightInput, PublicationInput,
+    PublicationLinkInput, QuoteInput, RelatedLinkInput, SpeakerInput,
 };
 pub use inputs::{ArticleFilter, ArticleOrder, ArticleOrderField, OrderDirection, QuoteFilter};
 pub use node::{GlobalId, Kind, Node};
