@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     Error, Result,
     bundle::{self, Bundle},
-    now, speakers, truncate_to_micros,
+    now, truncate_to_micros,
 };
 
 /// Changes to an article: `None` leaves a field as it is; a given list replaces the whole
@@ -256,24 +256,31 @@ async fn upsert(db: &DatabaseConnection, bundle: Bundle) -> Result<()> {
     commit(txn, ()).await
 }
 
+/// Upserts the one catalogue entry in `bundle`, then reads it back by `slug`.
+async fn upsert_one<E: EntityTrait>(
+    db: &DatabaseConnection,
+    bundle: Bundle,
+    slug_column: E::Column,
+    slug: &str,
+) -> Result<E::Model> {
+    upsert(db, bundle).await?;
+    E::find()
+        .filter(slug_column.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("{slug:?} vanished after its upsert")))
+}
+
 pub async fn upsert_speaker(
     db: &DatabaseConnection,
     input: bundle::Speaker,
 ) -> Result<speaker::Model> {
     let slug = input.slug.clone();
-    upsert(
-        db,
-        Bundle {
-            speakers: vec![input],
-            ..empty()
-        },
-    )
-    .await?;
-    speakers::find_by_slug(db, &slug).await?.ok_or_else(|| {
-        Error::Internal(anyhow::anyhow!(
-            "speaker {slug:?} vanished after its upsert"
-        ))
-    })
+    let bundle = Bundle {
+        speakers: vec![input],
+        ..empty()
+    };
+    upsert_one::<speaker::Entity>(db, bundle, speaker::Column::Slug, &slug).await
 }
 
 pub async fn upsert_author(
@@ -281,21 +288,11 @@ pub async fn upsert_author(
     input: bundle::Author,
 ) -> Result<author::Model> {
     let slug = input.slug.clone();
-    upsert(
-        db,
-        Bundle {
-            authors: vec![input],
-            ..empty()
-        },
-    )
-    .await?;
-    author::Entity::find()
-        .filter(author::Column::Slug.eq(&slug))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            Error::Internal(anyhow::anyhow!("author {slug:?} vanished after its upsert"))
-        })
+    let bundle = Bundle {
+        authors: vec![input],
+        ..empty()
+    };
+    upsert_one::<author::Entity>(db, bundle, author::Column::Slug, &slug).await
 }
 
 pub async fn upsert_publication(
@@ -303,23 +300,11 @@ pub async fn upsert_publication(
     input: bundle::Publication,
 ) -> Result<publication::Model> {
     let slug = input.slug.clone();
-    upsert(
-        db,
-        Bundle {
-            publications: vec![input],
-            ..empty()
-        },
-    )
-    .await?;
-    publication::Entity::find()
-        .filter(publication::Column::Slug.eq(&slug))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            Error::Internal(anyhow::anyhow!(
-                "publication {slug:?} vanished after its upsert"
-            ))
-        })
+    let bundle = Bundle {
+        publications: vec![input],
+        ..empty()
+    };
+    upsert_one::<publication::Entity>(db, bundle, publication::Column::Slug, &slug).await
 }
 
 #[cfg(test)]
