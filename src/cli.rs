@@ -229,7 +229,7 @@ fn write_atomically(path: &std::path::Path, contents: &[u8]) -> std::io::Result<
 async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
     let db = db::connect_for_schema_changes(url).await?;
     match action {
-        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Up => db::migrate(&db).await?,
         MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
         MigrateAction::Fresh => Migrator::fresh(&db).await?,
         MigrateAction::Status => {

@@ -54,11 +54,20 @@ async fn connect_with(url: &str, sqlite_pool: u32) -> anyhow::Result<DatabaseCon
         .with_context(|| format!("could not connect to the database at {}", redact(url)))
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, then indexes for search any article written before
+/// search existed (building a search document needs the application's Markdown rendering,
+/// which a migration does not have).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await
-        .context("could not migrate the database")
+        .context("could not migrate the database")?;
+    let indexed = crate::content::search::index::backfill(db)
+        .await
+        .context("could not index existing articles for search")?;
+    if indexed > 0 {
+        tracing::info!(articles = indexed, "indexed existing articles for search");
+    }
+    Ok(())
 }
 
 /// Connects and migrates: what every command does first.

@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod article;
+pub mod article_search_doc;
 pub mod article_tag;
 pub mod author;
 pub mod copyright;
@@ -9,6 +10,7 @@ pub mod key_point;
 pub mod publication;
 pub mod publication_link;
 pub mod quote;
+pub mod quote_search_doc;
 pub mod related_link;
 pub mod speaker;
 pub mod tag;

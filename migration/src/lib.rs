@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_content;
 mod m20261125_000001_create_api_tokens;
+mod m20261125_000002_create_search;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_content::Migration),
             Box::new(m20261125_000001_create_api_tokens::Migration),
+            Box::new(m20261125_000002_create_search::Migration),
         ]
     }
 }

@@ -8,14 +8,18 @@ use entity::{
     article_tag, author, publication, quote, speaker, tag,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
+    QueryFilter, QuerySelect, Select,
     sea_query::{Condition, Expr, ExprTrait, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
+use sha2::{Digest, Sha256};
+
 use super::{
-    Result, Visibility,
+    Error, Result, Visibility,
     pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_page},
+    search::{self, SearchQuery},
 };
 
 /// Narrows a list of articles; every field set must match.
@@ -34,6 +38,9 @@ pub struct ArticleFilter {
     pub published_after: Option<DateTime<Utc>>,
     /// Published before this time.
     pub published_before: Option<DateTime<Utc>>,
+    /// Words the article contains, anywhere: title, summary, body, key points, quotes and
+    /// their speakers' names, tags.
+    pub search: Option<SearchQuery>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,6 +49,8 @@ pub enum OrderField {
     PublishedAt,
     UpdatedAt,
     Title,
+    /// Best match first; only with a search.
+    Relevance,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,6 +64,19 @@ pub enum Direction {
 pub struct ArticleOrder {
     pub field: OrderField,
     pub direction: Direction,
+}
+
+impl ArticleOrder {
+    /// The order when a client gives none: best match first for a search, else newest first.
+    pub fn default_for(filter: &ArticleFilter) -> Self {
+        Self {
+            field: match filter.search {
+                Some(_) => OrderField::Relevance,
+                None => OrderField::PublishedAt,
+            },
+            direction: Direction::Desc,
+        }
+    }
 }
 
 fn col(c: article::Column) -> SimpleExpr {
@@ -150,36 +172,72 @@ fn filter_condition(filter: &ArticleFilter) -> Condition {
     cond
 }
 
-fn select(visibility: Visibility, filter: &ArticleFilter) -> Select<article::Entity> {
-    article::Entity::find()
+/// The articles `visibility` may see that match `filter`, and with a search, their relevance.
+fn select(
+    backend: DbBackend,
+    visibility: Visibility,
+    filter: &ArticleFilter,
+) -> (Select<article::Entity>, Option<SimpleExpr>) {
+    let select = article::Entity::find()
         .filter(visible(visibility))
-        .filter(filter_condition(filter))
+        .filter(filter_condition(filter));
+    match &filter.search {
+        Some(query) => {
+            let (select, rank) = search::matching::articles(select, backend, query);
+            (select, Some(rank))
+        }
+        None => (select, None),
+    }
 }
 
-fn sort(order: ArticleOrder) -> SortSpec {
-    let (column, name) = match order.field {
-        OrderField::PublishedAt => (article::Column::PublishedAt, "published_at"),
-        OrderField::UpdatedAt => (article::Column::UpdatedAt, "updated_at"),
-        OrderField::Title => (article::Column::Title, "title"),
+/// The sort for `order`; `rank` is the relevance of a search, if there is one.
+fn sort(order: ArticleOrder, filter: &ArticleFilter, rank: Option<SimpleExpr>) -> Result<SortSpec> {
+    let (first, name) = match (order.field, rank) {
+        (OrderField::PublishedAt, _) => (col(article::Column::PublishedAt), "published_at".into()),
+        (OrderField::UpdatedAt, _) => (col(article::Column::UpdatedAt), "updated_at".into()),
+        (OrderField::Title, _) => (col(article::Column::Title), "title".into()),
+        (OrderField::Relevance, Some(rank)) => {
+            // A cursor of one search means nothing in another.
+            let query = filter.search.as_ref().map(|q| q.fts5()).unwrap_or_default();
+            let digest = Sha256::digest(query.as_bytes());
+            let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            (rank, format!("relevance:{tag}"))
+        }
+        (OrderField::Relevance, None) => {
+            return Err(Error::invalid(
+                "orderBy.field",
+                "RELEVANCE orders the results of a search: give filter.search too",
+            ));
+        }
     };
     let (direction, dir_name) = match order.direction {
         Direction::Asc => (Order::Asc, "asc"),
         Direction::Desc => (Order::Desc, "desc"),
     };
-    SortSpec {
+    Ok(SortSpec {
         name: format!("articles:{name}:{dir_name}"),
         columns: vec![
-            (col(column), direction.clone()),
+            (first, direction.clone()),
             (col(article::Column::Id), direction),
         ],
-    }
+    })
 }
 
-fn sort_key(field: OrderField, a: &article::Model) -> Vec<KeyValue> {
+/// An article with its relevance to a search (zero without one).
+#[derive(FromQueryResult)]
+struct Ranked {
+    #[sea_orm(nested)]
+    article: article::Model,
+    rank: f64,
+}
+
+fn sort_key(field: OrderField, r: &Ranked) -> Vec<KeyValue> {
+    let a = &r.article;
     let first = match field {
         OrderField::PublishedAt => KeyValue::Time(a.published_at),
         OrderField::UpdatedAt => KeyValue::Time(Some(a.updated_at)),
         OrderField::Title => KeyValue::Text(a.title.clone()),
+        OrderField::Relevance => KeyValue::Float(r.rank),
     };
     vec![first, KeyValue::Uuid(a.id)]
 }
@@ -192,19 +250,24 @@ pub async fn list(
     order: ArticleOrder,
     args: &PageArgs,
 ) -> Result<Page<article::Model>> {
-    let template = match order.field {
-        OrderField::Title => vec![KeyValue::Text(String::new()), KeyValue::Uuid(Uuid::nil())],
-        _ => vec![KeyValue::Time(None), KeyValue::Uuid(Uuid::nil())],
+    let first = match order.field {
+        OrderField::Title => KeyValue::Text(String::new()),
+        OrderField::Relevance => KeyValue::Float(0.0),
+        _ => KeyValue::Time(None),
     };
-    fetch_page(
+    let (select, rank) = select(db.get_database_backend(), visibility, filter);
+    let sort = sort(order, filter, rank.clone())?;
+    let select = select.column_as(rank.unwrap_or_else(|| Expr::val(0.0f64)), "rank");
+    let page = fetch_page(
         db,
-        select(visibility, filter),
-        &sort(order),
+        select,
+        &sort,
         args,
-        |a: &article::Model| sort_key(order.field, a),
-        &template,
+        |r: &Ranked| sort_key(order.field, r),
+        &[first, KeyValue::Uuid(Uuid::nil())],
     )
-    .await
+    .await?;
+    Ok(page.map(|r| r.article))
 }
 
 /// How many articles `visibility` may see match `filter`.
@@ -213,7 +276,8 @@ pub async fn count(
     visibility: Visibility,
     filter: &ArticleFilter,
 ) -> Result<u64> {
-    Ok(select(visibility, filter).count(db).await?)
+    let (select, _) = select(db.get_database_backend(), visibility, filter);
+    Ok(select.count(db).await?)
 }
 
 pub async fn find_by_slug(

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod editing;
 pub mod pagination;
 pub mod quotes;
+pub mod search;
 pub mod speakers;
 pub mod tokens;
 pub mod validate;

@@ -51,6 +51,24 @@ pub struct Edge<T> {
     pub node: T,
 }
 
+impl<T> Page<T> {
+    /// The same page with each node turned into something else.
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
+        Page {
+            edges: self
+                .edges
+                .into_iter()
+                .map(|e| Edge {
+                    cursor: e.cursor,
+                    node: f(e.node),
+                })
+                .collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+        }
+    }
+}
+
 /// One component of a sort key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum KeyValue {
@@ -58,6 +76,21 @@ pub enum KeyValue {
     Text(String),
     Uuid(Uuid),
     Int(i32),
+    /// A search's relevance. Kept in a cursor as its bits: JSON number parsing may be off by
+    /// a unit in the last place, and a keyset needs the exact value back.
+    Float(#[serde(with = "exact_f64")] f64),
+}
+
+mod exact_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(value.to_bits())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        u64::deserialize(deserializer).map(f64::from_bits)
+    }
 }
 
 impl KeyValue {
@@ -67,6 +100,7 @@ impl KeyValue {
             Self::Text(s) => Some(s.clone().into()),
             Self::Uuid(u) => Some((*u).into()),
             Self::Int(i) => Some((*i).into()),
+            Self::Float(f) => Some((*f).into()),
         }
     }
 
@@ -306,5 +340,25 @@ mod tests {
         assert!(other.decode("after", &cursor, &key).is_err());
         assert!(sort.decode("after", "garbage!", &key).is_err());
         assert!(sort.decode("after", &cursor, &key[..1]).is_err());
+    }
+
+    #[test]
+    fn a_relevance_comes_back_from_a_cursor_exactly() {
+        let sort = SortSpec {
+            name: "a".into(),
+            columns: vec![],
+        };
+        for rank in [
+            4.2095842302027865e-6,
+            0.1 + 0.2,
+            f64::MIN_POSITIVE,
+            -1.0 / 3.0,
+        ] {
+            let key = vec![KeyValue::Float(rank), KeyValue::Uuid(Uuid::nil())];
+            let back = sort
+                .decode("after", &sort.encode(key.clone()), &key)
+                .unwrap();
+            assert!(matches!(back[0], KeyValue::Float(r) if r.to_bits() == rank.to_bits()));
+        }
     }
 }

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use entity::{article, quote, speaker};
 use sea_orm::{
-    ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QuerySelect,
-    RelationTrait, Select,
-    sea_query::{Condition, Expr, ExprTrait, JoinType, Query},
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter,
+    QuerySelect, RelationTrait, Select,
+    sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ use super::{
     Result, Visibility,
     articles::visible,
     pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_page},
+    search::{self, SearchQuery},
 };
 
 #[derive(Clone, Debug, Default)]
@@ -21,6 +22,8 @@ pub struct QuoteFilter {
     pub speaker: Option<String>,
     /// Article slug.
     pub article: Option<String>,
+    /// Words in the quote's text, its context or its speaker's name.
+    pub search: Option<SearchQuery>,
 }
 
 /// A quote with its article's publish time, the first component of its sort key.
@@ -35,6 +38,8 @@ struct QuoteRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     article_published_at: Option<DateTime<Utc>>,
+    /// Relevance to a search; zero without one.
+    rank: f64,
 }
 
 impl From<QuoteRow> for quote::Model {
@@ -52,7 +57,12 @@ impl From<QuoteRow> for quote::Model {
     }
 }
 
-fn select(visibility: Visibility, filter: &QuoteFilter) -> Select<quote::Entity> {
+/// The quotes `visibility` may see that match `filter`, and with a search, their relevance.
+fn select(
+    backend: DbBackend,
+    visibility: Visibility,
+    filter: &QuoteFilter,
+) -> (Select<quote::Entity>, Option<SimpleExpr>) {
     let mut cond = Condition::all().add(visible(visibility));
     if let Some(slug) = &filter.speaker {
         cond = cond.add(
@@ -68,12 +78,31 @@ fn select(visibility: Visibility, filter: &QuoteFilter) -> Select<quote::Entity>
     if let Some(slug) = &filter.article {
         cond = cond.add(Expr::col((article::Entity, article::Column::Slug)).eq(slug.as_str()));
     }
-    quote::Entity::find()
+    let select = quote::Entity::find()
         .join(JoinType::InnerJoin, quote::Relation::Article.def())
-        .filter(cond)
+        .filter(cond);
+    match &filter.search {
+        Some(query) => {
+            let (select, rank) = search::matching::quotes(select, backend, query);
+            (select, Some(rank))
+        }
+        None => (select, None),
+    }
 }
 
-fn sort() -> SortSpec {
+/// Best match first, ties broken by id.
+fn ranked(rank: SimpleExpr) -> SortSpec {
+    SortSpec {
+        name: "quotes:relevance".into(),
+        columns: vec![
+            (rank, Order::Desc),
+            (Expr::col((quote::Entity, quote::Column::Id)), Order::Desc),
+        ],
+    }
+}
+
+/// Newest article first, then in article order.
+fn chronological() -> SortSpec {
     SortSpec {
         name: "quotes".into(),
         columns: vec![
@@ -93,50 +122,56 @@ fn sort() -> SortSpec {
     }
 }
 
-/// One page of the quotes in articles `visibility` may see, newest article first, then in
-/// article order.
+/// One page of the quotes in articles `visibility` may see: for a search, best match first;
+/// else newest article first, then in article order.
 pub async fn list(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     filter: &QuoteFilter,
     args: &PageArgs,
 ) -> Result<Page<quote::Model>> {
-    let select = select(visibility, filter).column_as(
-        Expr::col((article::Entity, article::Column::PublishedAt)),
-        "article_published_at",
-    );
-    let template = [
-        KeyValue::Time(None),
-        KeyValue::Uuid(Uuid::nil()),
-        KeyValue::Int(0),
-    ];
-    let page = fetch_page(
-        db,
-        select,
-        &sort(),
-        args,
-        |q: &QuoteRow| {
-            vec![
-                KeyValue::Time(q.article_published_at),
-                KeyValue::Uuid(q.article_id),
-                KeyValue::Int(q.position),
-            ]
-        },
-        &template,
-    )
-    .await?;
-    Ok(Page {
-        edges: page
-            .edges
-            .into_iter()
-            .map(|e| super::pagination::Edge {
-                cursor: e.cursor,
-                node: e.node.into(),
-            })
-            .collect(),
-        has_next_page: page.has_next_page,
-        has_previous_page: page.has_previous_page,
-    })
+    let (select, rank) = select(db.get_database_backend(), visibility, filter);
+    let select = select
+        .column_as(
+            Expr::col((article::Entity, article::Column::PublishedAt)),
+            "article_published_at",
+        )
+        .column_as(rank.clone().unwrap_or_else(|| Expr::val(0.0f64)), "rank");
+    let page = match rank {
+        Some(rank) => {
+            fetch_page(
+                db,
+                select,
+                &ranked(rank),
+                args,
+                |q: &QuoteRow| vec![KeyValue::Float(q.rank), KeyValue::Uuid(q.id)],
+                &[KeyValue::Float(0.0), KeyValue::Uuid(Uuid::nil())],
+            )
+            .await?
+        }
+        None => {
+            fetch_page(
+                db,
+                select,
+                &chronological(),
+                args,
+                |q: &QuoteRow| {
+                    vec![
+                        KeyValue::Time(q.article_published_at),
+                        KeyValue::Uuid(q.article_id),
+                        KeyValue::Int(q.position),
+                    ]
+                },
+                &[
+                    KeyValue::Time(None),
+                    KeyValue::Uuid(Uuid::nil()),
+                    KeyValue::Int(0),
+                ],
+            )
+            .await?
+        }
+    };
+    Ok(page.map(Into::into))
 }
 
 pub async fn count(
@@ -144,5 +179,6 @@ pub async fn count(
     visibility: Visibility,
     filter: &QuoteFilter,
 ) -> Result<u64> {
-    Ok(select(visibility, filter).count(db).await?)
+    let (select, _) = select(db.get_database_backend(), visibility, filter);
+    Ok(select.count(db).await?)
 }

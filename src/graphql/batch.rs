@@ -17,7 +17,11 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::content::{Result, Visibility, article_parts, articles, catalog, speakers};
+use crate::content::{
+    Result, Visibility, article_parts, articles, catalog,
+    search::{self, SearchQuery},
+    speakers,
+};
 
 /// Who reads, and from where: what every set needs to load more.
 #[derive(Clone)]
@@ -58,10 +62,22 @@ pub struct ArticleSet {
     quotes: Lazy<WithSet<PerArticle<quote::Model>, QuoteSet>>,
     related_links: Lazy<PerArticle<related_link::Model>>,
     copyrights: Lazy<HashMap<Uuid, copyright::Model>>,
+    /// The search that found these articles, if one did.
+    search: Option<SearchQuery>,
+    snippets: Lazy<HashMap<Uuid, String>>,
 }
 
 impl ArticleSet {
     pub fn new(reader: Reader, articles: Vec<article::Model>) -> Arc<Self> {
+        Self::found(reader, articles, None)
+    }
+
+    /// Articles a search found.
+    pub fn found(
+        reader: Reader,
+        articles: Vec<article::Model>,
+        search: Option<SearchQuery>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             reader,
             articles,
@@ -72,6 +88,8 @@ impl ArticleSet {
             quotes: Lazy::new(),
             related_links: Lazy::new(),
             copyrights: Lazy::new(),
+            search,
+            snippets: Lazy::new(),
         })
     }
 
@@ -158,6 +176,19 @@ impl ArticleSet {
         )
         .await?;
         Ok(all.get(&article).cloned().unwrap_or_default())
+    }
+
+    /// The passage that matched the search that found the article; `None` without a search.
+    pub async fn snippet(&self, article: Uuid) -> Result<Option<String>> {
+        let Some(query) = &self.search else {
+            return Ok(None);
+        };
+        let all = load(
+            &self.snippets,
+            search::snippet::articles(&self.reader.db, query, &self.ids()),
+        )
+        .await?;
+        Ok(all.get(&article).cloned())
     }
 
     pub async fn copyright(&self, article: Uuid) -> Result<Option<copyright::Model>> {

@@ -84,8 +84,8 @@ impl QueryRoot {
         }
     }
 
-    /// Articles you can see, newest first unless `orderBy` says otherwise. `first`/`last`
-    /// are between 0 and 100 (default 20).
+    /// Articles you can see, newest first (best match first for a search) unless `orderBy`
+    /// says otherwise. `first`/`last` are between 0 and 100 (default 20).
     #[allow(clippy::too_many_arguments)]
     async fn articles(
         &self,
@@ -103,16 +103,20 @@ impl QueryRoot {
             last,
             before,
         };
-        let filter: articles::ArticleFilter = filter.unwrap_or_default().into();
-        let order = order_by.unwrap_or_default().into();
+        let filter = filter.unwrap_or_default().into_content("filter").gql()?;
+        let order = match order_by {
+            Some(order) => order.into(),
+            None => articles::ArticleOrder::default_for(&filter),
+        };
         let reader = reader(ctx);
         let page = articles::list(&reader.db, reader.visibility, &filter, order, &args)
             .await
             .gql()?;
+        let search = filter.search.clone();
         Ok(connection(
             page,
             TotalCount::Articles(reader.visibility, filter),
-            |a| Article::all(reader, a),
+            |a| Article::found(reader, a, search),
         ))
     }
 
@@ -145,7 +149,8 @@ impl QueryRoot {
         }))
     }
 
-    /// Quotes in articles you can see, newest article first, then in article order.
+    /// Quotes in articles you can see, newest article first, then in article order; for a
+    /// search, best match first.
     async fn quotes(
         &self,
         ctx: &Context<'_>,
@@ -158,7 +163,7 @@ impl QueryRoot {
             after,
             ..PageArgs::default()
         };
-        let filter: quotes::QuoteFilter = filter.unwrap_or_default().into();
+        let filter = filter.unwrap_or_default().into_content("filter").gql()?;
         let reader = reader(ctx);
         let page = quotes::list(&reader.db, reader.visibility, &filter, &args)
             .await

@@ -16,12 +16,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Article, Bundle, LinkRel, Status, locate};
-use crate::content::{Error, Result, body, now, truncate_to_micros};
+use crate::content::{Error, Result, body, now, search, truncate_to_micros};
 
 /// Bind parameters per statement, kept well under SQLite's limit (32,766) and Postgres' (65,535).
-const MAX_PARAMS: usize = 30_000;
+pub(crate) const MAX_PARAMS: usize = 30_000;
 /// Slugs per look-up statement.
-const LOOKUP_CHUNK: usize = 1_000;
+pub(crate) const LOOKUP_CHUNK: usize = 1_000;
 
 /// What an import did to one kind of entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,6 +83,10 @@ struct Importer {
     authors: HashMap<String, Uuid>,
     speakers: HashMap<String, Uuid>,
     tags: HashMap<String, Uuid>,
+    /// Articles created or changed: their search documents are rebuilt.
+    written: Vec<Uuid>,
+    /// Speakers whose name changed: the documents of articles quoting them are rebuilt.
+    renamed_speakers: Vec<Uuid>,
     report: ImportReport,
 }
 
@@ -108,7 +112,7 @@ where
 }
 
 /// Inserts `rows` in as few statements as the parameter limit allows.
-async fn insert_all<A, C>(db: &C, rows: Vec<A>, columns: usize) -> Result<()>
+pub(crate) async fn insert_all<A, C>(db: &C, rows: Vec<A>, columns: usize) -> Result<()>
 where
     A: ActiveModelTrait + Send,
     C: ConnectionTrait,
@@ -186,6 +190,8 @@ impl Importer {
         self.resolve_references(txn, bundle).await?;
         self.tags(txn, bundle).await?;
         self.articles(txn, bundle).await?;
+        search::index::reindex_articles(txn, &self.written).await?;
+        search::index::reindex_quoting(txn, &self.renamed_speakers).await?;
         Ok(self.report)
     }
 
@@ -350,6 +356,9 @@ impl Importer {
                     self.report.speakers.unchanged += 1;
                 }
                 Some(old) => {
+                    if old.name != s.name {
+                        self.renamed_speakers.push(old.id);
+                    }
                     speaker::ActiveModel {
                         id: sea_orm::ActiveValue::Unchanged(old.id),
                         name: Set(s.name.clone()),
@@ -546,6 +555,7 @@ impl Importer {
                 self.report.articles.updated += 1;
             }
             parts.add(self, id, a, t);
+            self.written.push(id);
         }
         insert_all(txn, new_rows, 15).await?;
         delete_children::<key_point::Entity, _>(txn, key_point::Column::ArticleId, &replaced)

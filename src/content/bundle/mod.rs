@@ -2,7 +2,7 @@
 //! authors, speakers and articles that refer to each other by slug. `fixtures/demo.json` is one.
 
 mod export;
-mod import;
+pub(crate) mod import;
 
 pub(crate) use export::article_forms;
 pub use export::{export, export_snapshot};

@@ -9,7 +9,7 @@ use super::{
     Author, Copyright, DateTime, GlobalId, KeyPoint, Kind, Publication, Quote, RelatedLink, Tag,
 };
 use crate::{
-    content::{self, body},
+    content::{self, body, search::SearchQuery},
     graphql::{
         ResultExt,
         batch::{ArticleSet, Reader},
@@ -70,6 +70,19 @@ impl Article {
     /// Articles returned together, sharing one set.
     pub fn all(reader: &Reader, models: Vec<article::Model>) -> Vec<Self> {
         let set = ArticleSet::new(reader.clone(), models);
+        set.articles()
+            .iter()
+            .map(|m| Self::new(m.clone(), set.clone()))
+            .collect()
+    }
+
+    /// Articles a search found: each can give a snippet of what matched.
+    pub fn found(
+        reader: &Reader,
+        models: Vec<article::Model>,
+        search: Option<SearchQuery>,
+    ) -> Vec<Self> {
+        let set = ArticleSet::found(reader.clone(), models, search);
         set.articles()
             .iter()
             .map(|m| Self::new(m.clone(), set.clone()))
@@ -187,5 +200,11 @@ impl Article {
             .await
             .gql()?
             .map(Copyright::from))
+    }
+    /// For an article found by `articles(filter: { search })`: the passage that matched, as
+    /// an HTML fragment (text escaped, matching words in `<mark>`, passages joined by " … ").
+    /// Null when the article was not found by a search.
+    async fn search_snippet(&self) -> async_graphql::Result<Option<String>> {
+        self.set.snippet(self.model.id).await.gql()
     }
 }

@@ -1,7 +1,7 @@
 //! Filter and order arguments, mapped to the content layer's own types.
 
 use super::{ArticleStatus, DateTime};
-use crate::content::{articles, quotes};
+use crate::content::{self, articles, quotes, search::SearchQuery};
 use async_graphql::{Enum, InputObject};
 
 /// Narrows a list of articles; every field given must match.
@@ -20,19 +20,30 @@ pub struct ArticleFilter {
     pub published_after: Option<DateTime>,
     /// Published before this time.
     pub published_before: Option<DateTime>,
+    /// Words to find anywhere in the article: title, summary, body, key points, quotes and
+    /// their speakers' names, tags. Every word must match, in any form ("maintainers" finds
+    /// "maintainer"); "text in double quotes" is a phrase; common words such as "the" are
+    /// ignored. At most 500 characters. Results come best match first unless `orderBy` says
+    /// otherwise.
+    pub search: Option<String>,
 }
 
-impl From<ArticleFilter> for articles::ArticleFilter {
-    fn from(f: ArticleFilter) -> Self {
-        Self {
-            status: f.status.map(Into::into),
-            tag: f.tag,
-            speaker: f.speaker,
-            author: f.author,
-            publication: f.publication,
-            published_after: f.published_after.map(|t| t.0),
-            published_before: f.published_before.map(|t| t.0),
-        }
+impl ArticleFilter {
+    /// The content layer's filter; fails on a search with nothing to search for.
+    pub fn into_content(self, field: &str) -> content::Result<articles::ArticleFilter> {
+        Ok(articles::ArticleFilter {
+            status: self.status.map(Into::into),
+            tag: self.tag,
+            speaker: self.speaker,
+            author: self.author,
+            publication: self.publication,
+            published_after: self.published_after.map(|t| t.0),
+            published_before: self.published_before.map(|t| t.0),
+            search: self
+                .search
+                .map(|text| SearchQuery::parse(&format!("{field}.search"), &text))
+                .transpose()?,
+        })
     }
 }
 
@@ -42,6 +53,8 @@ pub enum ArticleOrderField {
     PublishedAt,
     UpdatedAt,
     Title,
+    /// Best match first: only with `filter.search`, and the default order then.
+    Relevance,
 }
 
 #[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,6 +80,7 @@ impl From<ArticleOrder> for articles::ArticleOrder {
                 ArticleOrderField::PublishedAt => articles::OrderField::PublishedAt,
                 ArticleOrderField::UpdatedAt => articles::OrderField::UpdatedAt,
                 ArticleOrderField::Title => articles::OrderField::Title,
+                ArticleOrderField::Relevance => articles::OrderField::Relevance,
             },
             direction: match o.direction {
                 OrderDirection::Asc => articles::Direction::Asc,
@@ -82,13 +96,21 @@ pub struct QuoteFilter {
     pub speaker: Option<String>,
     /// Article slug.
     pub article: Option<String>,
+    /// Words to find in the quote's text, its context or its speaker's name, as in
+    /// `ArticleFilter.search`. Results come best match first.
+    pub search: Option<String>,
 }
 
-impl From<QuoteFilter> for quotes::QuoteFilter {
-    fn from(f: QuoteFilter) -> Self {
-        Self {
-            speaker: f.speaker,
-            article: f.article,
-        }
+impl QuoteFilter {
+    /// The content layer's filter; fails on a search with nothing to search for.
+    pub fn into_content(self, field: &str) -> content::Result<quotes::QuoteFilter> {
+        Ok(quotes::QuoteFilter {
+            speaker: self.speaker,
+            article: self.article,
+            search: self
+                .search
+                .map(|text| SearchQuery::parse(&format!("{field}.search"), &text))
+                .transpose()?,
+        })
     }
 }

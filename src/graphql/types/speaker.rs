@@ -52,7 +52,7 @@ impl Speaker {
         let reader = reader(ctx);
         let filter = QuoteFilter {
             speaker: Some(self.0.slug.clone()),
-            article: None,
+            ..QuoteFilter::default()
         };
         let args = PageArgs {
             first,

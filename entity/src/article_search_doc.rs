@@ -1,0 +1,48 @@
+//! An article's search document: the text full-text search looks in, derived from the article
+//! and written with it. SQLite indexes it with FTS5, Postgres with a generated `tsvector`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "article_search_docs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub article_id: Uuid,
+    #[sea_orm(column_type = "Text")]
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub summary: String,
+    /// The key points, one per line.
+    #[sea_orm(column_type = "Text")]
+    pub key_points: String,
+    /// Each quote's text, context and speaker's name, one quote per line.
+    #[sea_orm(column_type = "Text")]
+    pub quotes: String,
+    /// The tag slugs, space-separated.
+    #[sea_orm(column_type = "Text")]
+    pub tags: String,
+    /// The body as plain text.
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::article::Entity",
+        from = "Column::ArticleId",
+        to = "super::article::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Article,
+}
+
+impl Related<super::article::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Article.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

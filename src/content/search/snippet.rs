@@ -1,0 +1,130 @@
+//! Snippets: the passage of an article that matched a search, its matching words marked.
+//!
+//! The database picks the passage and marks the words with two private-use characters, which
+//! the index never holds (they are removed from indexed text); here the passage is escaped
+//! as HTML and the markers become `<mark>` tags, so a snippet is safe to render as HTML.
+
+use std::collections::HashMap;
+
+use entity::article_search_doc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait,
+    sea_query::{Alias, Expr, JoinType},
+};
+use uuid::Uuid;
+
+use super::SearchQuery;
+use crate::content::Result;
+
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+/// Words around the match in a snippet.
+const SNIPPET_WORDS: u32 = 24;
+
+#[derive(FromQueryResult)]
+struct Row {
+    article_id: Uuid,
+    snippet: Option<String>,
+}
+
+/// The snippet of each of the articles `ids` for `query`, by article id. An article the
+/// query does not match has none.
+pub async fn articles(
+    db: &impl ConnectionTrait,
+    query: &SearchQuery,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    let mut select = article_search_doc::Entity::find()
+        .select_only()
+        .column(article_search_doc::Column::ArticleId)
+        .filter(article_search_doc::Column::ArticleId.is_in(ids.iter().copied()));
+    let marks = [MARK_START.to_string(), MARK_END.to_string()];
+    select = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let options = format!(
+                "StartSel=\"{MARK_START}\", StopSel=\"{MARK_END}\", MaxFragments=2, \
+                 MaxWords={SNIPPET_WORDS}, MinWords={}, FragmentDelimiter=\" … \"",
+                SNIPPET_WORDS / 2
+            );
+            select
+                .filter(Expr::cust_with_values(
+                    "article_search_docs.document @@ websearch_to_tsquery('english', $1)",
+                    [query.websearch()],
+                ))
+                .column_as(
+                    Expr::cust_with_values(
+                        "ts_headline('english', concat_ws(E'\\n', title, summary, key_points, \
+                         quotes, body), websearch_to_tsquery('english', $1), $2)",
+                        [query.websearch(), options],
+                    ),
+                    "snippet",
+                )
+        }
+        _ => {
+            QueryTrait::query(&mut select).join(
+                JoinType::InnerJoin,
+                Alias::new("article_search"),
+                Expr::cust("article_search.rowid = article_search_docs.id"),
+            );
+            select
+                .filter(Expr::cust_with_values(
+                    "article_search MATCH ?",
+                    [query.fts5()],
+                ))
+                .column_as(
+                    Expr::cust_with_values(
+                        format!("snippet(article_search, -1, ?, ?, ' … ', {SNIPPET_WORDS})"),
+                        marks,
+                    ),
+                    "snippet",
+                )
+        }
+    };
+    let rows = select.into_model::<Row>().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.article_id, to_html(&r.snippet?))))
+        .collect())
+}
+
+/// A marked passage as an HTML fragment: escaped, whitespace collapsed, matches in `<mark>`.
+pub fn to_html(marked: &str) -> String {
+    let mut html = String::with_capacity(marked.len() + 32);
+    let mut space = false;
+    for c in marked.trim().chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            html.push(' ');
+            space = false;
+        }
+        match c {
+            MARK_START => html.push_str("<mark>"),
+            MARK_END => html.push_str("</mark>"),
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_escaped_and_marked() {
+        assert_eq!(
+            to_html("  a <b>&\n\n \u{E000}Rust\u{E001}'s \"way\"  "),
+            "a &lt;b&gt;&amp; <mark>Rust</mark>&#39;s &quot;way&quot;"
+        );
+    }
+}
