@@ -7,7 +7,8 @@
 //!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench search
 //!     cargo bench --bench search -- 10000 100000            # several sizes
 //!
-//! Environment: `BENCH_SECONDS` (default 5) per query, `BENCH_CONCURRENCY` (default 32).
+//! Environment: `BENCH_SECONDS` (default 5) per query, `BENCH_CONCURRENCY` (default 32),
+//! `BENCH_KEEP=1` keeps the databases (and prints their URLs) to look at query plans.
 
 mod support;
 
@@ -20,7 +21,7 @@ use std::{
 
 use content_api::{content::bundle, db};
 use serde_json::{Value, json};
-use support::{BenchDb, synthetic, topic_word};
+use support::{BenchDb, synthetic, topic_word, topic_words};
 
 /// Articles imported per transaction.
 const IMPORT_CHUNK: usize = 10_000;
@@ -49,10 +50,8 @@ fn searches() -> Vec<Search> {
     };
     vec![
         article("one topic word", topic_word(77)),
-        article(
-            "two topic words",
-            format!("{} {}", topic_word(77), topic_word(300)),
-        ),
+        // Two words of one article: a narrow search.
+        article("two topic words", topic_words(4242)[..2].join(" ")),
         article("phrase from a quote", "\"quote 1 of article 4242\"".into()),
         article("word in every article", "kernel".into()),
         Search {
@@ -273,7 +272,11 @@ async fn main() {
                 rss.map_or("unknown".into(), |mb| format!("{mb:.0} MB"))
             );
             rows.extend(measured);
-            database.drop_database().await;
+            if std::env::var_os("BENCH_KEEP").is_some() {
+                println!("kept: {}", database.keep());
+            } else {
+                database.drop_database().await;
+            }
         }
     }
 

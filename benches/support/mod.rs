@@ -29,6 +29,13 @@ pub fn topic_word(k: usize) -> String {
     )
 }
 
+/// The 12 topic words of article `i`.
+pub fn topic_words(i: usize) -> Vec<String> {
+    (0..12)
+        .map(|t| topic_word(i.wrapping_mul(2_654_435_761).wrapping_add(t * 97) >> 3))
+        .collect()
+}
+
 /// Article `i` of the synthetic archive: the seed article's ~4 KB body plus a paragraph of
 /// topic words, 5 key points, 2 to 4 quotes from a pool of 300 speakers, 2 to 3 links, 3 tags
 /// from a pool of 200; every tenth a draft. Deterministic.
@@ -40,9 +47,7 @@ fn article(seed: &Value, i: usize) -> Value {
     let links: Vec<Value> = (0..2 + i % 2)
         .map(|l| json!({ "url": format!("https://example.com/{i}/{l}"), "title": format!("Link {l}"), "rel": "SOURCE" }))
         .collect();
-    let topics: Vec<String> = (0..12)
-        .map(|t| topic_word(i.wrapping_mul(2_654_435_761).wrapping_add(t * 97) >> 3))
-        .collect();
+    let topics = topic_words(i);
     json!({
         "slug": format!("article-{i}"),
         "title": format!("Article {i}: {}", article["title"].as_str().unwrap_or_default()),
@@ -118,6 +123,14 @@ impl BenchDb {
             postgres: Some((admin_url.to_owned(), name)),
             _dir: None,
         }
+    }
+
+    /// Leaves the database in place; returns its URL.
+    pub fn keep(mut self) -> String {
+        if let Some(dir) = self._dir.take() {
+            let _ = dir.keep();
+        }
+        self.url.clone()
     }
 
     /// Drops a Postgres database (a temporary SQLite file goes by itself).

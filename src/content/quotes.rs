@@ -78,16 +78,18 @@ fn select(
     if let Some(slug) = &filter.article {
         cond = cond.add(Expr::col((article::Entity, article::Column::Slug)).eq(slug.as_str()));
     }
-    let select = quote::Entity::find()
-        .join(JoinType::InnerJoin, quote::Relation::Article.def())
-        .filter(cond);
-    match &filter.search {
+    // The search goes first: on SQLite it decides the FROM clause the article join follows.
+    let (select, rank) = match &filter.search {
         Some(query) => {
-            let (select, rank) = search::matching::quotes(select, backend, query);
+            let (select, rank) = search::matching::quotes(quote::Entity::find(), backend, query);
             (select, Some(rank))
         }
-        None => (select, None),
-    }
+        None => (quote::Entity::find(), None),
+    };
+    let select = select
+        .join(JoinType::InnerJoin, quote::Relation::Article.def())
+        .filter(cond);
+    (select, rank)
 }
 
 /// Best match first, ties broken by id.

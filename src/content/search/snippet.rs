@@ -10,7 +10,7 @@ use entity::article_search_doc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
     QuerySelect, QueryTrait,
-    sea_query::{Alias, Expr, JoinType},
+    sea_query::{Alias, Expr},
 };
 use uuid::Uuid;
 
@@ -63,12 +63,11 @@ pub async fn articles(
                 )
         }
         _ => {
-            QueryTrait::query(&mut select).join(
-                JoinType::InnerJoin,
-                Alias::new("article_search"),
-                Expr::cust("article_search.rowid = article_search_docs.id"),
-            );
+            // The page's documents drive: the full-text query is then checked for each of
+            // them by rowid, instead of listing every match to keep the page's.
+            QueryTrait::query(&mut select).cross_join(Alias::new("article_search"));
             select
+                .filter(Expr::cust("article_search.rowid = article_search_docs.id"))
                 .filter(Expr::cust_with_values(
                     "article_search MATCH ?",
                     [query.fts5()],
