@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{SEED_SLUG, TestApp, spawn_app, synthetic_bundle};
+use common::{SEED_SLUG, TestApp, bundle_of, spawn_app, synthetic_article, synthetic_bundle};
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
@@ -64,4 +64,80 @@ async fn statements_per_request_do_not_depend_on_page_size() {
 
     let detail = statements(&app, "Detail", json!({ "slug": SEED_SLUG })).await;
     assert_eq!(detail, 11, "statements for one nested article");
+}
+
+/// 40 articles quoting speakers from a pool of 30 (`pool-0` … `pool-29`), every fifth a
+/// draft: speakers with several quotes, several articles, and some hidden ones.
+fn pooled_bundle() -> serde_json::Value {
+    let mut articles = Vec::new();
+    for i in 0..40 {
+        let mut article = synthetic_article(i, &format!("2024-01-{:02}T00:00:00Z", 1 + i % 28));
+        article["quotes"] = json!([
+            { "text": format!("First of {i}"), "speaker": format!("pool-{}", i % 30) },
+            { "text": format!("Second of {i}"), "speaker": format!("pool-{}", (i * 7) % 30) },
+        ]);
+        if i % 5 == 0 {
+            article["status"] = json!("DRAFT");
+        }
+        articles.push(article);
+    }
+    let mut bundle = bundle_of(articles);
+    bundle["speakers"] = json!(
+        (0..30)
+            .map(|i| json!({ "slug": format!("pool-{i}"), "name": format!("Pool {i}") }))
+            .collect::<Vec<_>>()
+    );
+    bundle
+}
+
+const SPEAKERS: &str = r#"
+query Speakers($first: Int) {
+  speakers(first: $first) {
+    nodes {
+      slug
+      quotes(first: 3) { totalCount edges { cursor node { text speaker { slug } article { slug } } } pageInfo { hasNextPage } }
+      articles(first: 2) { totalCount edges { cursor node { slug keyPoints { text } } } pageInfo { hasNextPage } }
+    }
+  }
+}"#;
+
+#[tokio::test]
+async fn a_page_of_speakers_loads_their_quotes_and_articles_in_batches() {
+    let app = spawn_app().await;
+    app.import(&pooled_bundle()).await;
+
+    let mut counts = Vec::new();
+    for first in [1, 10, 33] {
+        app.take_statement_count();
+        let body = app.graphql(SPEAKERS, json!({ "first": first })).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        counts.push(app.take_statement_count());
+    }
+    // The page of speakers, then one per relation: the quotes' first pages, their counts,
+    // their speakers, their articles; the articles' first pages, their counts, their key
+    // points.
+    assert_eq!(
+        counts,
+        [8, 8, 8],
+        "statements for pages of 1, 10 and 33 speakers"
+    );
+
+    // Each speaker's lists are what the root lists filtered by that speaker give.
+    let speakers = app.data(SPEAKERS, json!({ "first": 33 })).await;
+    let nodes = speakers["speakers"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 33);
+    for speaker in nodes {
+        let slug = speaker["slug"].as_str().unwrap();
+        let alone = app
+            .data(
+                r#"query($slug: String) {
+                  quotes(first: 3, filter: { speaker: $slug }) { totalCount edges { cursor node { text speaker { slug } article { slug } } } pageInfo { hasNextPage } }
+                  articles(first: 2, filter: { speaker: $slug }) { totalCount edges { cursor node { slug keyPoints { text } } } pageInfo { hasNextPage } }
+                }"#,
+                json!({ "slug": slug }),
+            )
+            .await;
+        assert_eq!(speaker["quotes"], alone["quotes"], "{slug}'s quotes");
+        assert_eq!(speaker["articles"], alone["articles"], "{slug}'s articles");
+    }
 }

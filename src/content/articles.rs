@@ -9,8 +9,8 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
-    QueryFilter, QuerySelect, Select,
-    sea_query::{Condition, Expr, ExprTrait, Query, SimpleExpr},
+    QueryFilter, QuerySelect, QueryTrait, Select,
+    sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Error, Result, Visibility,
-    pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_page},
+    pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_first_pages, fetch_page},
     search::{self, SearchQuery},
 };
 
@@ -278,6 +278,76 @@ pub async fn count(
 ) -> Result<u64> {
     let (select, _) = select(db.get_database_backend(), visibility, filter);
     Ok(select.count(db).await?)
+}
+
+/// The visible articles quoting one of `speakers`, once per speaker quoted (an article
+/// quoting two of them is in both lists): the articles joined to the distinct
+/// (speaker, article) pairs of their quotes, `quoted.speaker_id` naming the speaker.
+fn quoting(visibility: Visibility, speakers: &[Uuid]) -> Select<article::Entity> {
+    let pairs = Query::select()
+        .distinct()
+        .columns([quote::Column::SpeakerId, quote::Column::ArticleId])
+        .from(quote::Entity)
+        .and_where(Expr::col(quote::Column::SpeakerId).is_in(speakers.iter().copied()))
+        .to_owned();
+    let mut select = article::Entity::find().filter(visible(visibility));
+    QueryTrait::query(&mut select).join_subquery(
+        JoinType::InnerJoin,
+        pairs,
+        Alias::new("quoted"),
+        Expr::col((Alias::new("quoted"), quote::Column::ArticleId))
+            .equals((article::Entity, article::Column::Id)),
+    );
+    select
+}
+
+fn quoted_speaker() -> SimpleExpr {
+    Expr::col((Alias::new("quoted"), quote::Column::SpeakerId))
+}
+
+/// The first page, newest first, of the articles quoting each of `speakers` (as [`list`]
+/// with a speaker filter gives it), by speaker id, in one statement.
+pub async fn first_pages_by_speaker(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    speakers: &[Uuid],
+    first: Option<i32>,
+) -> Result<HashMap<Uuid, Page<article::Model>>> {
+    let order = ArticleOrder::default();
+    let select = quoting(visibility, speakers).column_as(Expr::val(0.0f64), "rank");
+    let pages = fetch_first_pages(
+        db,
+        select,
+        quoted_speaker(),
+        &sort(order, &ArticleFilter::default(), None)?,
+        first,
+        |r: &Ranked| sort_key(order.field, r),
+    )
+    .await?;
+    Ok(pages
+        .into_iter()
+        .map(|(speaker, page)| (speaker, page.map(|r| r.article)))
+        .collect())
+}
+
+/// How many visible articles quote each of `speakers`, by speaker id (none: no entry).
+pub async fn count_by_speaker(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    speakers: &[Uuid],
+) -> Result<HashMap<Uuid, u64>> {
+    let rows: Vec<(Uuid, i64)> = quoting(visibility, speakers)
+        .select_only()
+        .column_as(quoted_speaker(), "speaker_id")
+        .column_as(col(article::Column::Id).count(), "n")
+        .group_by(quoted_speaker())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(speaker, n)| (speaker, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 pub async fn find_by_slug(

@@ -6,10 +6,15 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
 use sea_orm::{
     ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QuerySelect,
-    Select,
-    sea_query::{Condition, Expr, ExprTrait, NullOrdering, SimpleExpr},
+    QueryTrait, Select,
+    sea_query::{
+        Alias, Asterisk, Condition, Expr, ExprTrait, NullOrdering, OverStatement, Query,
+        SimpleExpr, WindowStatement,
+    },
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -52,6 +57,15 @@ pub struct Edge<T> {
 }
 
 impl<T> Page<T> {
+    /// A page with nothing on it and nothing around it.
+    pub fn empty() -> Self {
+        Self {
+            edges: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+        }
+    }
+
     /// The same page with each node turned into something else.
     pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
         Page {
@@ -297,6 +311,66 @@ where
         has_next_page,
         has_previous_page,
     })
+}
+
+/// The first page (`first` items, no cursor) of each of several lists at once, in one
+/// statement: the rows of `select` grouped by `parent` (a column holding the id of the list's
+/// owner), each group in `sort` order, with the cursors [`fetch_page`] would give them. A
+/// list with no rows has no entry.
+pub async fn fetch_first_pages<E, M, C>(
+    db: &C,
+    select: Select<E>,
+    parent: SimpleExpr,
+    sort: &SortSpec,
+    first: Option<i32>,
+    key_of: impl Fn(&M) -> Vec<KeyValue>,
+) -> Result<HashMap<Uuid, Page<M>>>
+where
+    E: EntityTrait,
+    M: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    let args = PageArgs {
+        first,
+        ..PageArgs::default()
+    };
+    let (size, _) = page_size(&args)?;
+    let mut pages: HashMap<Uuid, Page<M>> = HashMap::new();
+    if size == 0 {
+        return Ok(pages);
+    }
+    let mut window = WindowStatement::new();
+    for (col, order) in &sort.columns {
+        window.order_by_expr_with_nulls(col.clone(), order.clone(), NullOrdering::Last);
+    }
+    let mut inner = select.into_query();
+    window.add_partition_by(parent.clone());
+    inner.expr_as(parent, Alias::new("batch_parent"));
+    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("batch_row"));
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("batch"))
+        .and_where(Expr::col((Alias::new("batch"), Alias::new("batch_row"))).lte(size + 1))
+        .order_by(
+            (Alias::new("batch"), Alias::new("batch_parent")),
+            Order::Asc,
+        )
+        .order_by((Alias::new("batch"), Alias::new("batch_row")), Order::Asc)
+        .to_owned();
+    for row in db.query_all(&outer).await? {
+        let parent: Uuid = row.try_get("", "batch_parent")?;
+        let node = M::from_query_result(&row, "")?;
+        let page = pages.entry(parent).or_insert_with(Page::empty);
+        if page.edges.len() == size as usize {
+            page.has_next_page = true;
+        } else {
+            page.edges.push(Edge {
+                cursor: sort.encode(key_of(&node)),
+                node,
+            });
+        }
+    }
+    Ok(pages)
 }
 
 #[cfg(test)]

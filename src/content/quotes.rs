@@ -1,10 +1,12 @@
 //! Reading quotes across articles: "everything Greg Kroah-Hartman said", newest story first.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{article, quote, speaker};
 use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter,
-    QuerySelect, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
+    QueryFilter, QuerySelect, RelationTrait, Select,
     sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SimpleExpr},
 };
 use uuid::Uuid;
@@ -12,7 +14,7 @@ use uuid::Uuid;
 use super::{
     Result, Visibility,
     articles::visible,
-    pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_page},
+    pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_first_pages, fetch_page},
     search::{self, SearchQuery},
 };
 
@@ -157,13 +159,7 @@ pub async fn list(
                 select,
                 &chronological(),
                 args,
-                |q: &QuoteRow| {
-                    vec![
-                        KeyValue::Time(q.article_published_at),
-                        KeyValue::Uuid(q.article_id),
-                        KeyValue::Int(q.position),
-                    ]
-                },
+                chronological_key,
                 &[
                     KeyValue::Time(None),
                     KeyValue::Uuid(Uuid::nil()),
@@ -174,6 +170,75 @@ pub async fn list(
         }
     };
     Ok(page.map(Into::into))
+}
+
+fn chronological_key(q: &QuoteRow) -> Vec<KeyValue> {
+    vec![
+        KeyValue::Time(q.article_published_at),
+        KeyValue::Uuid(q.article_id),
+        KeyValue::Int(q.position),
+    ]
+}
+
+/// The first page of each of `speakers`' quotes (as [`list`] with a speaker filter gives
+/// it), by speaker id, in one statement. A speaker with no visible quotes has no entry.
+pub async fn first_pages_by_speaker(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    speakers: &[Uuid],
+    first: Option<i32>,
+) -> Result<HashMap<Uuid, Page<quote::Model>>> {
+    let (select, _) = select(
+        db.get_database_backend(),
+        visibility,
+        &QuoteFilter::default(),
+    );
+    let select = select
+        .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()))
+        .column_as(
+            Expr::col((article::Entity, article::Column::PublishedAt)),
+            "article_published_at",
+        )
+        .column_as(Expr::val(0.0f64), "rank");
+    let pages = fetch_first_pages(
+        db,
+        select,
+        Expr::col((quote::Entity, quote::Column::SpeakerId)),
+        &chronological(),
+        first,
+        chronological_key,
+    )
+    .await?;
+    Ok(pages
+        .into_iter()
+        .map(|(speaker, page)| (speaker, page.map(Into::into)))
+        .collect())
+}
+
+/// How many visible quotes each of `speakers` has, by speaker id (none: no entry).
+pub async fn count_by_speaker(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    speakers: &[Uuid],
+) -> Result<HashMap<Uuid, u64>> {
+    let (select, _) = select(
+        db.get_database_backend(),
+        visibility,
+        &QuoteFilter::default(),
+    );
+    let rows: Vec<(Uuid, i64)> = select
+        .select_only()
+        .column(quote::Column::SpeakerId)
+        .column_as(Expr::col((quote::Entity, quote::Column::Id)).count(), "n")
+        .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()))
+        .group_by(quote::Column::SpeakerId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(speaker, n)| (speaker, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 pub async fn count(

@@ -19,6 +19,8 @@ use uuid::Uuid;
 
 use crate::content::{
     Result, Visibility, article_parts, articles, catalog,
+    pagination::Page,
+    quotes,
     search::{self, SearchQuery},
     speakers,
 };
@@ -204,30 +206,32 @@ impl ArticleSet {
 /// Quotes returned together: their speakers and articles.
 pub struct QuoteSet {
     reader: Reader,
-    speaker_ids: Vec<Uuid>,
     article_ids: Vec<Uuid>,
+    speaker_set: Arc<SpeakerSet>,
     speakers: Lazy<HashMap<Uuid, speaker::Model>>,
     articles: Lazy<HashMap<Uuid, (article::Model, Arc<ArticleSet>)>>,
 }
 
 impl QuoteSet {
     pub fn new(reader: Reader, quotes: &[&quote::Model]) -> Arc<Self> {
+        let speaker_ids = unique(quotes.iter().map(|q| q.speaker_id));
         Arc::new(Self {
+            speaker_set: SpeakerSet::new(reader.clone(), speaker_ids),
             reader,
-            speaker_ids: unique(quotes.iter().map(|q| q.speaker_id)),
             article_ids: unique(quotes.iter().map(|q| q.article_id)),
             speakers: Lazy::new(),
             articles: Lazy::new(),
         })
     }
 
-    pub async fn speaker(&self, id: Uuid) -> Result<Option<speaker::Model>> {
+    /// The quote's speaker, and the set of all these quotes' speakers.
+    pub async fn speaker(&self, id: Uuid) -> Result<Option<(speaker::Model, Arc<SpeakerSet>)>> {
         let all = load(
             &self.speakers,
-            speakers::by_ids(&self.reader.db, &self.speaker_ids),
+            speakers::by_ids(&self.reader.db, &self.speaker_set.ids),
         )
         .await?;
-        Ok(all.get(&id).cloned())
+        Ok(all.get(&id).map(|s| (s.clone(), self.speaker_set.clone())))
     }
 
     /// The quote's article, if the reader may see it.
@@ -244,6 +248,114 @@ impl QuoteSet {
         })
         .await?;
         Ok(all.get(&id).cloned())
+    }
+}
+
+/// Each list's first page, for the page size the first request asked, and the set all their
+/// items share (so the next level down loads once for all the lists, too).
+type FirstPages<T, S> = (Option<i32>, HashMap<Uuid, Page<T>>, Arc<S>);
+
+/// Speakers returned together: the first page of each one's quotes and of the articles
+/// quoting them, and how many there are. A page after a cursor, or of another size than the
+/// set's first request (an alias), is read for its speaker alone.
+pub struct SpeakerSet {
+    reader: Reader,
+    ids: Vec<Uuid>,
+    quotes: Lazy<FirstPages<quote::Model, QuoteSet>>,
+    quote_counts: Lazy<HashMap<Uuid, u64>>,
+    articles: Lazy<FirstPages<article::Model, ArticleSet>>,
+    article_counts: Lazy<HashMap<Uuid, u64>>,
+}
+
+impl SpeakerSet {
+    pub fn new(reader: Reader, ids: Vec<Uuid>) -> Arc<Self> {
+        Arc::new(Self {
+            reader,
+            ids,
+            quotes: Lazy::new(),
+            quote_counts: Lazy::new(),
+            articles: Lazy::new(),
+            article_counts: Lazy::new(),
+        })
+    }
+
+    /// The first page of `first` of the speaker's quotes, or `None` when the set loaded
+    /// another page size.
+    pub async fn first_quotes(
+        &self,
+        speaker: Uuid,
+        first: Option<i32>,
+    ) -> Result<Option<(Page<quote::Model>, Arc<QuoteSet>)>> {
+        let (size, pages, set) = load(&self.quotes, async {
+            let r = &self.reader;
+            let pages =
+                quotes::first_pages_by_speaker(&r.db, r.visibility, &self.ids, first).await?;
+            let all: Vec<&quote::Model> = pages
+                .values()
+                .flat_map(|p| &p.edges)
+                .map(|e| &e.node)
+                .collect();
+            let set = QuoteSet::new(r.clone(), &all);
+            Ok((first, pages, set))
+        })
+        .await?;
+        Ok((*size == first).then(|| {
+            (
+                pages.get(&speaker).cloned().unwrap_or_else(Page::empty),
+                set.clone(),
+            )
+        }))
+    }
+
+    /// The first page of `first` of the articles quoting the speaker, or `None` when the set
+    /// loaded another page size.
+    pub async fn first_articles(
+        &self,
+        speaker: Uuid,
+        first: Option<i32>,
+    ) -> Result<Option<(Page<article::Model>, Arc<ArticleSet>)>> {
+        let (size, pages, set) = load(&self.articles, async {
+            let r = &self.reader;
+            let pages =
+                articles::first_pages_by_speaker(&r.db, r.visibility, &self.ids, first).await?;
+            let mut all: Vec<article::Model> = pages
+                .values()
+                .flat_map(|p| &p.edges)
+                .map(|e| e.node.clone())
+                .collect();
+            all.sort_unstable_by_key(|a| a.id);
+            all.dedup_by_key(|a| a.id);
+            Ok((first, pages, ArticleSet::new(r.clone(), all)))
+        })
+        .await?;
+        Ok((*size == first).then(|| {
+            (
+                pages.get(&speaker).cloned().unwrap_or_else(Page::empty),
+                set.clone(),
+            )
+        }))
+    }
+
+    /// How many quotes of the speaker the reader may see.
+    pub async fn quote_count(&self, speaker: Uuid) -> Result<u64> {
+        let r = &self.reader;
+        let all = load(
+            &self.quote_counts,
+            quotes::count_by_speaker(&r.db, r.visibility, &self.ids),
+        )
+        .await?;
+        Ok(all.get(&speaker).copied().unwrap_or(0))
+    }
+
+    /// How many articles the reader may see quote the speaker.
+    pub async fn article_count(&self, speaker: Uuid) -> Result<u64> {
+        let r = &self.reader;
+        let all = load(
+            &self.article_counts,
+            articles::count_by_speaker(&r.db, r.visibility, &self.ids),
+        )
+        .await?;
+        Ok(all.get(&speaker).copied().unwrap_or(0))
     }
 }
 

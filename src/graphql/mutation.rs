@@ -108,9 +108,8 @@ impl MutationRoot {
         input: SpeakerInput,
     ) -> async_graphql::Result<Speaker> {
         let w = writer(ctx)?;
-        Ok(Speaker(
-            editing::upsert_speaker(&w.db, input.into()).await.gql()?,
-        ))
+        let speaker = editing::upsert_speaker(&w.db, input.into()).await.gql()?;
+        Ok(Speaker::one(w, speaker))
     }
 
     /// Creates or updates an author by slug.

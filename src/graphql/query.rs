@@ -35,7 +35,7 @@ impl QueryRoot {
                 .await
                 .gql()?
                 .remove(&id.id)
-                .map(|s| Node::Speaker(Speaker(s))),
+                .map(|s| Node::Speaker(Speaker::one(reader, s))),
             Kind::Author => catalog::find_author(db, id.id)
                 .await
                 .gql()?
@@ -125,10 +125,11 @@ impl QueryRoot {
         ctx: &Context<'_>,
         slug: String,
     ) -> async_graphql::Result<Option<Speaker>> {
-        Ok(speakers::find_by_slug(&reader(ctx).db, &slug)
+        let reader = reader(ctx);
+        Ok(speakers::find_by_slug(&reader.db, &slug)
             .await
             .gql()?
-            .map(Speaker))
+            .map(|s| Speaker::one(reader, s)))
     }
 
     /// Everyone quoted, by slug.
@@ -143,9 +144,10 @@ impl QueryRoot {
             after,
             ..PageArgs::default()
         };
-        let page = speakers::list(&reader(ctx).db, &args).await.gql()?;
+        let reader = reader(ctx);
+        let page = speakers::list(&reader.db, &args).await.gql()?;
         Ok(connection(page, TotalCount::Speakers, |s| {
-            s.into_iter().map(Speaker).collect()
+            Speaker::all(reader, s)
         }))
     }
 

@@ -1,6 +1,8 @@
 //! Relay connections: `edges { cursor node }`, `nodes`, `pageInfo`, and a `totalCount` that is
 //! counted only when a client asks for it.
 
+use std::sync::Arc;
+
 use async_graphql::{
     Context, Object, OutputType,
     connection::{Connection, Edge},
@@ -10,8 +12,9 @@ use sea_orm::DatabaseConnection;
 use super::{Article, Quote, Speaker};
 use crate::{
     content::{Visibility, articles, pagination::Page, quotes, speakers},
-    graphql::ResultExt,
+    graphql::{ResultExt, batch::SpeakerSet},
 };
+use uuid::Uuid;
 
 pub type ArticleConnection = Connection<String, Article, TotalCount>;
 pub type QuoteConnection = Connection<String, Quote, TotalCount>;
@@ -22,6 +25,10 @@ pub enum TotalCount {
     Articles(Visibility, articles::ArticleFilter),
     Quotes(Visibility, quotes::QuoteFilter),
     Speakers,
+    /// A speaker's quotes, counted for the whole set of speakers at once.
+    SpeakerQuotes(Arc<SpeakerSet>, Uuid),
+    /// The articles quoting a speaker, counted for the whole set of speakers at once.
+    SpeakerArticles(Arc<SpeakerSet>, Uuid),
 }
 
 #[Object]
@@ -33,6 +40,8 @@ impl TotalCount {
             Self::Articles(visibility, filter) => articles::count(db, *visibility, filter).await,
             Self::Quotes(visibility, filter) => quotes::count(db, *visibility, filter).await,
             Self::Speakers => speakers::count(db).await,
+            Self::SpeakerQuotes(set, speaker) => set.quote_count(*speaker).await,
+            Self::SpeakerArticles(set, speaker) => set.article_count(*speaker).await,
         }
         .gql()?;
         Ok(i32::try_from(n).unwrap_or(i32::MAX))

@@ -51,7 +51,7 @@ impl Quote {
     }
     async fn speaker(&self) -> async_graphql::Result<Speaker> {
         let found = self.set.speaker(self.model.speaker_id).await.gql()?;
-        found.map(Speaker).ok_or_else(|| {
+        found.map(|(s, set)| Speaker::new(s, set)).ok_or_else(|| {
             graphql_error(&content::Error::Internal(anyhow::anyhow!(
                 "a quote's speaker is missing"
             )))

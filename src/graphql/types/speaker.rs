@@ -1,5 +1,7 @@
 //! A speaker: someone quoted, with everything they said.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use entity::speaker;
 
@@ -13,34 +15,58 @@ use crate::{
         pagination::PageArgs,
         quotes::{self, QuoteFilter},
     },
-    graphql::ResultExt,
+    graphql::{
+        ResultExt,
+        batch::{Reader, SpeakerSet},
+    },
 };
 
-#[derive(Clone, Debug)]
-pub struct Speaker(pub speaker::Model);
+/// A speaker, and the set it was returned with (first pages of quotes and articles, and
+/// their counts, load for the whole set).
+#[derive(Clone)]
+pub struct Speaker {
+    model: speaker::Model,
+    set: Arc<SpeakerSet>,
+}
 
-impl From<speaker::Model> for Speaker {
-    fn from(m: speaker::Model) -> Self {
-        Self(m)
+impl Speaker {
+    pub fn new(model: speaker::Model, set: Arc<SpeakerSet>) -> Self {
+        Self { model, set }
+    }
+
+    /// Speakers returned together, sharing one set.
+    pub fn all(reader: &Reader, models: Vec<speaker::Model>) -> Vec<Self> {
+        let set = SpeakerSet::new(reader.clone(), models.iter().map(|s| s.id).collect());
+        models
+            .into_iter()
+            .map(|m| Self::new(m, set.clone()))
+            .collect()
+    }
+
+    pub fn one(reader: &Reader, model: speaker::Model) -> Self {
+        Self::new(
+            model.clone(),
+            SpeakerSet::new(reader.clone(), vec![model.id]),
+        )
     }
 }
 
 #[Object]
 impl Speaker {
     pub async fn id(&self) -> ID {
-        GlobalId::new(Kind::Speaker, self.0.id).encode()
+        GlobalId::new(Kind::Speaker, self.model.id).encode()
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.model.slug
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
     async fn role(&self) -> Option<&str> {
-        self.0.role.as_deref()
+        self.model.role.as_deref()
     }
     async fn organization(&self) -> Option<&str> {
-        self.0.organization.as_deref()
+        self.model.organization.as_deref()
     }
     /// Everything this speaker said in articles you can see, newest article first.
     async fn quotes(
@@ -50,8 +76,22 @@ impl Speaker {
         after: Option<String>,
     ) -> async_graphql::Result<QuoteConnection> {
         let reader = reader(ctx);
+        if after.is_none()
+            && let Some((page, set)) = self.set.first_quotes(self.model.id, first).await.gql()?
+        {
+            return Ok(connection(
+                page,
+                TotalCount::SpeakerQuotes(self.set.clone(), self.model.id),
+                |quotes| {
+                    quotes
+                        .into_iter()
+                        .map(|q| Quote::new(q, set.clone()))
+                        .collect()
+                },
+            ));
+        }
         let filter = QuoteFilter {
-            speaker: Some(self.0.slug.clone()),
+            speaker: Some(self.model.slug.clone()),
             ..QuoteFilter::default()
         };
         let args = PageArgs {
@@ -76,8 +116,22 @@ impl Speaker {
         after: Option<String>,
     ) -> async_graphql::Result<ArticleConnection> {
         let reader = reader(ctx);
+        if after.is_none()
+            && let Some((page, set)) = self.set.first_articles(self.model.id, first).await.gql()?
+        {
+            return Ok(connection(
+                page,
+                TotalCount::SpeakerArticles(self.set.clone(), self.model.id),
+                |articles| {
+                    articles
+                        .into_iter()
+                        .map(|a| Article::new(a, set.clone()))
+                        .collect()
+                },
+            ));
+        }
         let filter = ArticleFilter {
-            speaker: Some(self.0.slug.clone()),
+            speaker: Some(self.model.slug.clone()),
             ..ArticleFilter::default()
         };
         let args = PageArgs {
