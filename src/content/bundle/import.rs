@@ -213,8 +213,11 @@ impl Importer {
         self.resolve_references(txn, bundle).await?;
         self.tags(txn, bundle).await?;
         self.articles(txn, bundle).await?;
-        search::index::reindex_articles(txn, &self.written).await?;
-        search::index::reindex_quoting(txn, &self.renamed_speakers).await?;
+        let mut reindex = std::mem::take(&mut self.written);
+        reindex.extend(search::index::articles_quoting(txn, &self.renamed_speakers).await?);
+        reindex.sort_unstable();
+        reindex.dedup();
+        search::index::reindex_articles(txn, &reindex).await?;
         Ok(self.report)
     }
 

@@ -200,9 +200,9 @@ async fn reindex_round(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
     insert_all(db, quote_docs, 4).await
 }
 
-/// Rebuilds the documents of every article quoting one of `speakers` (after a speaker's
-/// name changed: their name is in those documents).
-pub async fn reindex_quoting(db: &impl ConnectionTrait, speakers: &[Uuid]) -> Result<()> {
+/// The articles quoting one of `speakers`: after a speaker's name changed, their documents
+/// need rebuilding (the name is in them).
+pub async fn articles_quoting(db: &impl ConnectionTrait, speakers: &[Uuid]) -> Result<Vec<Uuid>> {
     let mut articles: Vec<Uuid> = Vec::new();
     for chunk in speakers.chunks(LOOKUP_CHUNK) {
         articles.extend(
@@ -216,9 +216,7 @@ pub async fn reindex_quoting(db: &impl ConnectionTrait, speakers: &[Uuid]) -> Re
                 .await?,
         );
     }
-    articles.sort_unstable();
-    articles.dedup();
-    reindex_articles(db, &articles).await
+    Ok(articles)
 }
 
 /// Indexes every article that has no search document yet (articles written before search
