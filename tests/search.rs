@@ -475,6 +475,19 @@ async fn snippets_show_the_match_as_safe_html() {
     let without_marks = snippet.replace("<mark>", "").replace("</mark>", "");
     assert!(!without_marks.contains('<') && !without_marks.contains('>'));
 
+    // A quote reads as "text — speaker, context".
+    let mut quoted = story("quoted", "Quoted", "Nothing to see.");
+    quoted["quotes"] = json!([{ "text": "Okapis are shy.", "speaker": "linus-torvalds", "context": "at the zoo" }]);
+    app.import(&bundle_of(vec![quoted])).await;
+    let snippet = search(&app, "okapis").await["nodes"][0]["searchSnippet"]
+        .as_str()
+        .expect("a snippet")
+        .to_owned();
+    assert!(
+        snippet.contains("<mark>Okapis</mark> are shy. — Linus Torvalds, at the zoo"),
+        "{snippet}"
+    );
+
     // Outside a search there is no snippet.
     let listed = app
         .data("query { articles { nodes { searchSnippet } } }", json!({}))

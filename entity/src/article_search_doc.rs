@@ -17,7 +17,7 @@ pub struct Model {
     /// The key points, one per line.
     #[sea_orm(column_type = "Text")]
     pub key_points: String,
-    /// Each quote's text, context and speaker's name, one quote per line.
+    /// Each quote as "text — speaker, context", one quote per line.
     #[sea_orm(column_type = "Text")]
     pub quotes: String,
     /// The tag slugs, space-separated.

@@ -151,10 +151,12 @@ async fn reindex_round(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
         if !line.is_empty() {
             line.push('\n');
         }
-        line.push_str(&clean(&format!(
-            "{} {} {}",
-            q.text, context, q.speaker_name
-        )));
+        // As a snippet shows it: "text — Speaker, context".
+        let said = match q.context.as_deref() {
+            Some(context) => format!("{} — {}, {context}", q.text, q.speaker_name),
+            None => format!("{} — {}", q.text, q.speaker_name),
+        };
+        line.push_str(&clean(&said));
         quote_docs.push(quote_search_doc::ActiveModel {
             quote_id: Set(q.id),
             text: Set(clean(&q.text)),
