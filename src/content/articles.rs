@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Error, Result, Visibility,
-    pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_first_pages, fetch_page},
+    pagination::{
+        KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
+    },
     search::{self, SearchQuery},
 };
 
@@ -336,18 +338,7 @@ pub async fn count_by_speaker(
     visibility: Visibility,
     speakers: &[Uuid],
 ) -> Result<HashMap<Uuid, u64>> {
-    let rows: Vec<(Uuid, i64)> = quoting(visibility, speakers)
-        .select_only()
-        .column_as(quoted_speaker(), "speaker_id")
-        .column_as(col(article::Column::Id).count(), "n")
-        .group_by(quoted_speaker())
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(speaker, n)| (speaker, u64::try_from(n).unwrap_or(0)))
-        .collect())
+    count_per_parent(db, quoting(visibility, speakers), quoted_speaker()).await
 }
 
 pub async fn find_by_slug(

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::{
     Result, Visibility,
     articles::visible,
-    pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_first_pages, fetch_page},
+    pagination::{
+        KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
+    },
     search::{self, SearchQuery},
 };
 
@@ -226,19 +228,13 @@ pub async fn count_by_speaker(
         visibility,
         &QuoteFilter::default(),
     );
-    let rows: Vec<(Uuid, i64)> = select
-        .select_only()
-        .column(quote::Column::SpeakerId)
-        .column_as(Expr::col((quote::Entity, quote::Column::Id)).count(), "n")
-        .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()))
-        .group_by(quote::Column::SpeakerId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(speaker, n)| (speaker, u64::try_from(n).unwrap_or(0)))
-        .collect())
+    let select = select.filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()));
+    count_per_parent(
+        db,
+        select,
+        Expr::col((quote::Entity, quote::Column::SpeakerId)),
+    )
+    .await
 }
 
 pub async fn count(
