@@ -19,6 +19,35 @@ const ARTICLE_WEIGHTS: &str = "10.0, 5.0, 4.0, 3.0, 3.0, 1.0";
 /// Column weights over `quote_search` (text, context, speaker).
 const QUOTE_WEIGHTS: &str = "4.0, 1.0, 4.0";
 
+/// The full-text table, document table and owner column of the articles' index.
+pub(super) const ARTICLE_INDEX: (&str, &str, &str) =
+    ("article_search", "article_search_docs", "article_id");
+/// The same for the quotes' index.
+const QUOTE_INDEX: (&str, &str, &str) = ("quote_search", "quote_search_docs", "quote_id");
+
+/// The condition that a row of `docs` matches `query`. On SQLite, the FTS5 table `fts` must be
+/// in the FROM clause too (the condition ties its rows to the documents).
+/// Placeholders are the backend's own: `$1` on Postgres, `?` on SQLite.
+pub(super) fn matches(
+    backend: DbBackend,
+    query: &SearchQuery,
+    fts: &str,
+    docs: &str,
+) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => {
+            Expr::cust_with_values(format!("{docs}.document @@ {TSQUERY}"), [query.websearch()])
+        }
+        _ => Expr::cust_with_values(
+            format!("{docs}.id = {fts}.rowid AND {fts} MATCH ?"),
+            [query.fts5()],
+        ),
+    }
+}
+
+/// The Postgres query of a search's text, bound as `$1`.
+pub(super) const TSQUERY: &str = "websearch_to_tsquery('english', $1)";
+
 /// What a search adds to a list of `E`: the index joined, the match kept, and the rank.
 /// `owner` is the documents' column holding the id of the `E` they index. Call it before
 /// adding other joins: on SQLite it rewrites the FROM clause.
@@ -31,16 +60,11 @@ fn matching<E: EntityTrait>(
 ) -> (Select<E>, SimpleExpr) {
     let table = E::default().table_name().to_owned();
     let owned = Expr::cust(format!("{docs}.{owner} = {table}.id"));
-    // Placeholders are the backend's own: `$1` on Postgres, `?` on SQLite.
+    let filter = matches(backend, query, fts, docs);
     match backend {
         DbBackend::Postgres => {
-            let tsquery = "websearch_to_tsquery('english', $1)";
-            let filter = Expr::cust_with_values(
-                format!("{docs}.document @@ {tsquery}"),
-                [query.websearch()],
-            );
             let rank = Expr::cust_with_values(
-                format!("ts_rank_cd({docs}.document, {tsquery})::float8"),
+                format!("ts_rank_cd({docs}.document, {TSQUERY})::float8"),
                 [query.websearch()],
             );
             QueryTrait::query(&mut select).join(JoinType::InnerJoin, Alias::new(docs), owned);
@@ -56,13 +80,8 @@ fn matching<E: EntityTrait>(
                 .from(Alias::new(fts))
                 .cross_join(Alias::new(docs))
                 .cross_join(Alias::new(&table));
-            let filter = Expr::cust_with_values(format!("{fts} MATCH ?"), [query.fts5()]);
             let rank = Expr::cust(format!("-bm25({fts}, {weights})"));
-            let select = select
-                .filter(Expr::cust(format!("{docs}.id = {fts}.rowid")))
-                .filter(owned)
-                .filter(filter);
-            (select, rank)
+            (select.filter(owned).filter(filter), rank)
         }
     }
 }
@@ -73,13 +92,7 @@ pub fn articles(
     backend: DbBackend,
     query: &SearchQuery,
 ) -> (Select<article::Entity>, SimpleExpr) {
-    matching(
-        select,
-        backend,
-        query,
-        ("article_search", "article_search_docs", "article_id"),
-        ARTICLE_WEIGHTS,
-    )
+    matching(select, backend, query, ARTICLE_INDEX, ARTICLE_WEIGHTS)
 }
 
 /// Quotes in `select` that match `query`, and their relevance.
@@ -88,11 +101,5 @@ pub fn quotes(
     backend: DbBackend,
     query: &SearchQuery,
 ) -> (Select<quote::Entity>, SimpleExpr) {
-    matching(
-        select,
-        backend,
-        query,
-        ("quote_search", "quote_search_docs", "quote_id"),
-        QUOTE_WEIGHTS,
-    )
+    matching(select, backend, query, QUOTE_INDEX, QUOTE_WEIGHTS)
 }

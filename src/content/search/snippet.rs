@@ -14,7 +14,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::SearchQuery;
+use super::{
+    SearchQuery,
+    matching::{ARTICLE_INDEX, TSQUERY, matches},
+};
 use crate::content::Result;
 
 pub const MARK_START: char = '\u{E000}';
@@ -41,44 +44,38 @@ pub async fn articles(
         .column(article_search_doc::Column::ArticleId)
         .filter(article_search_doc::Column::ArticleId.is_in(ids.iter().copied()));
     let marks = [MARK_START.to_string(), MARK_END.to_string()];
-    select = match db.get_database_backend() {
+    let backend = db.get_database_backend();
+    let (fts, docs, _) = ARTICLE_INDEX;
+    select = select.filter(matches(backend, query, fts, docs));
+    select = match backend {
         DbBackend::Postgres => {
             let options = format!(
                 "StartSel=\"{MARK_START}\", StopSel=\"{MARK_END}\", MaxFragments=2, \
                  MaxWords={SNIPPET_WORDS}, MinWords={}, FragmentDelimiter=\" … \"",
                 SNIPPET_WORDS / 2
             );
-            select
-                .filter(Expr::cust_with_values(
-                    "article_search_docs.document @@ websearch_to_tsquery('english', $1)",
-                    [query.websearch()],
-                ))
-                .column_as(
-                    Expr::cust_with_values(
+            select.column_as(
+                Expr::cust_with_values(
+                    format!(
                         "ts_headline('english', concat_ws(E'\\n', title, summary, key_points, \
-                         quotes, body), websearch_to_tsquery('english', $1), $2)",
-                        [query.websearch(), options],
+                         quotes, body), {TSQUERY}, $2)"
                     ),
-                    "snippet",
-                )
+                    [query.websearch(), options],
+                ),
+                "snippet",
+            )
         }
         _ => {
             // The page's documents drive: the full-text query is then checked for each of
             // them by rowid, instead of listing every match to keep the page's.
-            QueryTrait::query(&mut select).cross_join(Alias::new("article_search"));
-            select
-                .filter(Expr::cust("article_search.rowid = article_search_docs.id"))
-                .filter(Expr::cust_with_values(
-                    "article_search MATCH ?",
-                    [query.fts5()],
-                ))
-                .column_as(
-                    Expr::cust_with_values(
-                        format!("snippet(article_search, -1, ?, ?, ' … ', {SNIPPET_WORDS})"),
-                        marks,
-                    ),
-                    "snippet",
-                )
+            QueryTrait::query(&mut select).cross_join(Alias::new(fts));
+            select.column_as(
+                Expr::cust_with_values(
+                    format!("snippet({fts}, -1, ?, ?, ' … ', {SNIPPET_WORDS})"),
+                    marks,
+                ),
+                "snippet",
+            )
         }
     };
     let rows = select.into_model::<Row>().all(db).await?;
