@@ -34,42 +34,12 @@ async fn page(app: &TestApp, vars: Value) -> Value {
 
 /// Walks the whole list forward in pages of `size`.
 async fn walk_forward(app: &TestApp, size: i32, order: &Value) -> Vec<String> {
-    let (mut all, mut after) = (Vec::new(), Value::Null);
-    loop {
-        let p = page(
-            app,
-            json!({ "first": size, "after": after, "orderBy": order }),
-        )
-        .await;
-        all.extend(slugs(&p));
-        assert!(p["nodes"].as_array().unwrap().len() <= size as usize);
-        if !p["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            return all;
-        }
-        after = p["pageInfo"]["endCursor"].clone();
-        assert!(all.len() < 1000, "pagination does not end");
-    }
+    common::walk_forward(app, PAGE, "articles", &json!({ "orderBy": order }), size).await
 }
 
 /// Walks the whole list backward from its end in pages of `size`; returns it in list order.
 async fn walk_backward(app: &TestApp, size: i32, order: &Value) -> Vec<String> {
-    let (mut pages, mut before, mut count) = (Vec::new(), Value::Null, 0);
-    loop {
-        let p = page(
-            app,
-            json!({ "last": size, "before": before, "orderBy": order }),
-        )
-        .await;
-        let s = slugs(&p);
-        count += s.len();
-        pages.push(s);
-        if !p["pageInfo"]["hasPreviousPage"].as_bool().unwrap() {
-            break;
-        }
-        before = p["pageInfo"]["startCursor"].clone();
-        assert!(count < 1000, "pagination does not end");
-    }
-    pages.into_iter().rev().flatten().collect()
+    common::walk_backward(app, PAGE, "articles", &json!({ "orderBy": order }), size).await
 }
 
 fn is_unique(list: &[String]) -> bool {

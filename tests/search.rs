@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{SEED_SLUG, TestApp, bundle_of, slugs, spawn_app, spawn_empty};
+use common::{
+    SEED_SLUG, TestApp, bundle_of, slugs, spawn_app, spawn_empty, walk_backward, walk_forward,
+};
 use content_api::{
     content::tokens::{self, Scope},
     db,
@@ -295,42 +297,10 @@ async fn ranked_results_page_without_gaps_or_duplicates() {
         i % 9 == 8
     }));
 
-    let mut forward = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = app
-            .data(
-                SEARCH,
-                json!({ "search": "zephyr", "first": 7, "after": after }),
-            )
-            .await["articles"]
-            .clone();
-        forward.extend(slugs(&page));
-        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
+    let zephyr = json!({ "search": "zephyr" });
+    let forward = walk_forward(&app, SEARCH, "articles", &zephyr, 7).await;
     assert_eq!(forward, whole);
-
-    let mut backward = Vec::new();
-    let mut before: Option<String> = None;
-    loop {
-        let page = app
-            .data(
-                SEARCH,
-                json!({ "search": "zephyr", "last": 7, "before": before }),
-            )
-            .await["articles"]
-            .clone();
-        let mut slugs = slugs(&page);
-        slugs.extend(backward);
-        backward = slugs;
-        if !page["pageInfo"]["hasPreviousPage"].as_bool().unwrap() {
-            break;
-        }
-        before = page["pageInfo"]["startCursor"].as_str().map(str::to_owned);
-    }
+    let backward = walk_backward(&app, SEARCH, "articles", &zephyr, 7).await;
     assert_eq!(backward, whole);
 
     // A cursor of one search means nothing in another.

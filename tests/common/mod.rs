@@ -327,6 +327,63 @@ pub fn synthetic_bundle(n: usize) -> Value {
     )
 }
 
+/// `variables` with `more` added (both JSON objects).
+fn with(variables: &Value, more: Value) -> Value {
+    let mut merged = variables.clone();
+    if let (Some(merged), Value::Object(more)) = (merged.as_object_mut(), more) {
+        merged.extend(more);
+    }
+    merged
+}
+
+/// Walks the connection `field` of `query` forward in pages of `size` (`query` takes `$first`
+/// and `$after` besides `variables`); returns the slugs of its nodes.
+pub async fn walk_forward(
+    app: &TestApp,
+    query: &str,
+    field: &str,
+    variables: &Value,
+    size: i32,
+) -> Vec<String> {
+    let (mut all, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let vars = with(variables, json!({ "first": size, "after": after }));
+        let p = app.data(query, vars).await[field].clone();
+        all.extend(slugs(&p));
+        assert!(p["nodes"].as_array().unwrap().len() <= size as usize);
+        if !p["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return all;
+        }
+        after = p["pageInfo"]["endCursor"].clone();
+        assert!(all.len() < 1000, "pagination does not end");
+    }
+}
+
+/// Walks the connection backward from its end in pages of `size` (`query` takes `$last` and
+/// `$before`); returns the slugs in list order.
+pub async fn walk_backward(
+    app: &TestApp,
+    query: &str,
+    field: &str,
+    variables: &Value,
+    size: i32,
+) -> Vec<String> {
+    let (mut pages, mut before, mut count) = (Vec::new(), Value::Null, 0);
+    loop {
+        let vars = with(variables, json!({ "last": size, "before": before }));
+        let p = app.data(query, vars).await[field].clone();
+        let s = slugs(&p);
+        count += s.len();
+        pages.push(s);
+        if !p["pageInfo"]["hasPreviousPage"].as_bool().unwrap() {
+            break;
+        }
+        before = p["pageInfo"]["startCursor"].clone();
+        assert!(count < 1000, "pagination does not end");
+    }
+    pages.into_iter().rev().flatten().collect()
+}
+
 /// Slugs of the `nodes` of a connection.
 pub fn slugs(connection: &Value) -> Vec<String> {
     connection["nodes"]
