@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    config::{DatabaseSettings, ServeSettings},
+    config::{DatabaseSettings, LogFormat, ServeSettings},
     content::bundle,
     db, graphql, http,
 };
@@ -20,6 +20,9 @@ use crate::{
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseSettings,
+    /// How log lines look: `text` for people, `json` for log collectors.
+    #[arg(long, env = "CONTENT_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -98,21 +101,21 @@ pub enum TokenScope {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let url = &cli.database.database_url;
+    let database = &cli.database;
     match cli.command {
-        Command::Serve(settings) => serve(url, settings).await,
+        Command::Serve(settings) => serve(database, settings).await,
         Command::Import { file } => {
-            let db = db::connect_and_migrate(url).await?;
+            let db = db::open_and_migrate(database).await?;
             let report = import_file(&db, &file).await?;
             println!("imported {}\n{report}", file.display());
             Ok(())
         }
         Command::Export { file } => {
-            let db = db::connect_and_migrate(url).await?;
+            let db = db::open_and_migrate(database).await?;
             export_file(&db, file.as_deref()).await
         }
-        Command::Migrate { action } => migrate(url, action).await,
-        Command::Token { action } => token(url, action).await,
+        Command::Migrate { action } => migrate(database, action).await,
+        Command::Token { action } => token(database, action).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -120,9 +123,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(url: &str, settings: ServeSettings) -> anyhow::Result<()> {
-    let db = db::connect_and_migrate(url).await?;
-    tracing::info!(database = %db::redact(url), "database ready");
+async fn serve(database: &DatabaseSettings, settings: ServeSettings) -> anyhow::Result<()> {
+    let db = db::open_and_migrate(database).await?;
+    tracing::info!(database = %db::redact(&database.database_url), "database ready");
     if !settings.no_demo {
         crate::content::demo::load_if_empty(&db).await?;
     }
@@ -226,8 +229,8 @@ fn write_atomically(path: &std::path::Path, contents: &[u8]) -> std::io::Result<
     Ok(())
 }
 
-async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
-    let db = db::connect_for_schema_changes(url).await?;
+async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = db::connect_for_schema_changes(database).await?;
     match action {
         MigrateAction::Up => db::migrate(&db).await?,
         MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
@@ -241,10 +244,10 @@ async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn token(url: &str, action: TokenAction) -> anyhow::Result<()> {
+async fn token(database: &DatabaseSettings, action: TokenAction) -> anyhow::Result<()> {
     use crate::content::tokens::{self, Revoked, Scope};
 
-    let db = db::connect_and_migrate(url).await?;
+    let db = db::open_and_migrate(database).await?;
     match action {
         TokenAction::Create { name, scope } => {
             let scope = match scope {

@@ -1,16 +1,105 @@
 //! Settings. Every flag can also be given as an environment variable (shown in `--help`).
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
-/// Where the content lives.
+/// Where the content lives, and how the connection pool behaves.
 #[derive(Args, Clone, Debug)]
 pub struct DatabaseSettings {
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+
+    /// Connections in the pool (default: 8 on SQLite, 16 on Postgres).
+    #[arg(long, env = "CONTENT_API_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+
+    /// How long a request waits for a free pooled connection before it is refused with a 503
+    /// (milliseconds). Also bounds how long opening a connection may take.
+    #[arg(
+        long,
+        env = "CONTENT_API_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3_000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            db_max_connections: None,
+            db_acquire_timeout_ms: 3_000,
+        }
+    }
+}
+
+/// How log lines are written to standard error.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event, with the request's span fields (request id, operation).
+    Json,
+}
+
+/// A feature that can be turned on or off.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+/// What one GraphQL request may ask for. Every limit is checked before any database work.
+#[derive(Args, Clone, Debug)]
+pub struct QueryLimits {
+    /// Deepest field nesting a query may have.
+    #[arg(long, env = "CONTENT_API_MAX_DEPTH", default_value_t = 15)]
+    pub max_depth: usize,
+
+    /// Highest complexity a query may have: each field costs 1, and a list field costs its
+    /// page size (`first`/`last`, else 20) times what it selects, fragments expanded.
+    #[arg(long, env = "CONTENT_API_MAX_COMPLEXITY", default_value_t = 50_000)]
+    pub max_complexity: usize,
+
+    /// Root fields one operation may select, fragments expanded: each runs statements of its
+    /// own, so a fragment spread many times at the root would run them many times.
+    #[arg(long, env = "CONTENT_API_MAX_ROOT_FIELDS", default_value_t = 30)]
+    pub max_root_fields: usize,
+
+    /// Aliased fields a query may have, fragments expanded.
+    #[arg(long, env = "CONTENT_API_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+
+    /// Directives (`@include`, `@skip`, ...) a query may use, fragments expanded.
+    #[arg(long, env = "CONTENT_API_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+
+    /// Size of the query document in bytes. Send content in variables, not inline.
+    #[arg(long, env = "CONTENT_API_MAX_QUERY_BYTES", default_value_t = 64 * 1024)]
+    pub max_query_bytes: usize,
+
+    /// Operations in one batched request (a JSON array); 0 turns batching off.
+    #[arg(long, env = "CONTENT_API_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 15,
+            max_complexity: 50_000,
+            max_root_fields: 30,
+            max_aliases: 30,
+            max_directives: 50,
+            max_query_bytes: 64 * 1024,
+            max_batch: 10,
+        }
+    }
 }
 
 /// How the server listens and behaves.
@@ -33,6 +122,63 @@ pub struct ServeSettings {
         default_value = "*"
     )]
     pub cors_origins: Vec<String>,
+
+    #[command(flatten)]
+    pub limits: QueryLimits,
+
+    /// Largest request body in bytes; a larger one gets a 413. Requests with a `write`
+    /// token may send up to --max-write-body-bytes.
+    #[arg(long, env = "CONTENT_API_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Largest request body in bytes for requests with a `write` token (article bodies).
+    #[arg(long, env = "CONTENT_API_MAX_WRITE_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_write_body_bytes: usize,
+
+    /// How long a client may take to send a request's headers, and then its body, before the
+    /// connection is answered with a 408 and closed (milliseconds).
+    #[arg(long, env = "CONTENT_API_CLIENT_TIMEOUT_MS", default_value_t = 5_000)]
+    pub client_timeout_ms: u64,
+
+    /// How long one GraphQL request may run before it is stopped and answered with a 503
+    /// (milliseconds).
+    #[arg(
+        long,
+        env = "CONTENT_API_EXECUTION_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub execution_timeout_ms: u64,
+
+    /// On SIGTERM or Ctrl-C, how long in-flight requests may run before the server exits
+    /// anyway (seconds). New connections are refused at once.
+    #[arg(long, env = "CONTENT_API_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
+    /// Introspection (`__schema`, `__type`) and "did you mean" suggestions in errors. Turn
+    /// off in production to keep the schema to yourself; /schema.graphql is then a 404.
+    #[arg(long, env = "CONTENT_API_INTROSPECTION", value_enum, default_value_t = Switch::On)]
+    pub introspection: Switch,
+
+    /// Requests per second each client may make (a token, else an IP address); above it a
+    /// 429 with `Retry-After`. 0 turns rate limiting off.
+    #[arg(long, env = "CONTENT_API_RATE_LIMIT", default_value_t = 0)]
+    pub rate_limit: u32,
+
+    /// Requests a client may make at once above the rate before it is limited (default: the
+    /// rate itself, at least 1).
+    #[arg(long, env = "CONTENT_API_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
+
+    /// Behind a proxy or load balancer: the header holding the client's IP address (the last
+    /// address in it is taken, the one your proxy added), e.g. `X-Forwarded-For`. Without
+    /// it, the peer address of the connection is the client.
+    #[arg(long, env = "CONTENT_API_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+
+    /// GraphQL operations and SQL statements slower than this are logged with their
+    /// operation name and duration (milliseconds).
+    #[arg(long, env = "CONTENT_API_SLOW_MS", default_value_t = 500)]
+    pub slow_ms: u64,
 }
 
 impl Default for ServeSettings {
@@ -41,6 +187,46 @@ impl Default for ServeSettings {
             bind: DEFAULT_BIND.to_owned(),
             no_demo: false,
             cors_origins: vec!["*".to_owned()],
+            limits: QueryLimits::default(),
+            max_body_bytes: 1024 * 1024,
+            max_write_body_bytes: 16 * 1024 * 1024,
+            client_timeout_ms: 5_000,
+            execution_timeout_ms: 10_000,
+            shutdown_grace_secs: 30,
+            introspection: Switch::On,
+            rate_limit: 0,
+            rate_limit_burst: None,
+            client_ip_header: None,
+            slow_ms: 500,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        settings: ServeSettings,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    }
+
+    /// `Default` (what tests and the `schema` command use) says what the flags say.
+    #[test]
+    fn defaults_match_the_command_line_defaults() {
+        let parsed = Serve::try_parse_from(["serve"]).expect("no flags parse");
+        assert_eq!(
+            format!("{:?}", parsed.settings),
+            format!("{:?}", ServeSettings::default())
+        );
+        assert_eq!(
+            format!("{:?}", parsed.database),
+            format!("{:?}", DatabaseSettings::default())
+        );
     }
 }

@@ -1,17 +1,24 @@
 //! Connecting to SQLite or Postgres, and migrating.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection,
-    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr,
+    sqlx::{
+        self,
+        sqlite::{SqliteJournalMode, SqliteSynchronous},
+    },
 };
+
+use crate::config::DatabaseSettings;
 
 /// Connection-pool size for SQLite files: readers run concurrently under WAL.
 const SQLITE_POOL: u32 = 8;
 const POSTGRES_POOL: u32 = 16;
+/// How long opening a connection may take: an unreachable database fails start-up fast.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn is_in_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
@@ -20,25 +27,46 @@ fn is_in_memory(url: &str) -> bool {
 /// Opens a pool. SQLite gets WAL, `foreign_keys=ON`, a busy timeout and is created if missing;
 /// an unreachable database fails within seconds, not minutes.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    connect_with(url, SQLITE_POOL).await
+    open(&DatabaseSettings {
+        database_url: url.to_owned(),
+        ..DatabaseSettings::default()
+    })
+    .await
+}
+
+/// Opens a pool as `settings` say (size, acquire timeout).
+pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    connect_with(settings, None).await
 }
 
 /// One connection on SQLite: for schema changes. `migrate fresh` and `down` turn foreign keys
 /// off with a PRAGMA, which holds only on the connection it ran on, then drop tables in
 /// separate statements that a pool would spread over other connections.
-pub async fn connect_for_schema_changes(url: &str) -> anyhow::Result<DatabaseConnection> {
-    connect_with(url, 1).await
+pub async fn connect_for_schema_changes(
+    settings: &DatabaseSettings,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_with(settings, Some(1)).await
 }
 
-async fn connect_with(url: &str, sqlite_pool: u32) -> anyhow::Result<DatabaseConnection> {
+async fn connect_with(
+    settings: &DatabaseSettings,
+    sqlite_pool: Option<u32>,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url.as_str();
     let mut options = ConnectOptions::new(url);
     options
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(Duration::from_millis(settings.db_acquire_timeout_ms.max(1)))
         .sqlx_logging(false);
-    if url.starts_with("sqlite:") {
+    let is_sqlite = url.starts_with("sqlite:");
+    if is_sqlite {
         // Each connection to an in-memory database is a database of its own: keep to one.
-        options.max_connections(if is_in_memory(url) { 1 } else { sqlite_pool });
+        let size = sqlite_pool.or(settings.db_max_connections);
+        options.max_connections(if is_in_memory(url) {
+            1
+        } else {
+            size.unwrap_or(SQLITE_POOL).max(1)
+        });
         options.map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -47,11 +75,47 @@ async fn connect_with(url: &str, sqlite_pool: u32) -> anyhow::Result<DatabaseCon
                 .busy_timeout(Duration::from_secs(5))
         });
     } else {
-        options.max_connections(POSTGRES_POOL);
+        options.max_connections(settings.db_max_connections.unwrap_or(POSTGRES_POOL).max(1));
     }
-    Database::connect(options)
-        .await
-        .with_context(|| format!("could not connect to the database at {}", redact(url)))
+    // Start-up must fail fast and clearly on an unreachable database: the pool's own connect
+    // may wait out the acquire timeout and then say only "pool timed out".
+    let started = Instant::now();
+    let connected = match tokio::time::timeout(CONNECT_TIMEOUT, Database::connect(options)).await {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(err)) if is_pool_timeout(&err) && !is_sqlite => {
+            Err(why_unreachable(url, CONNECT_TIMEOUT.saturating_sub(started.elapsed()), err).await)
+        }
+        // A DbErr's text already ends with its cause's: chaining the cause would repeat it.
+        Ok(Err(err)) => Err(anyhow::anyhow!("{err}")),
+        Err(_) => Err(no_answer()),
+    };
+    connected.with_context(|| format!("could not connect to the database at {}", redact(url)))
+}
+
+fn no_answer() -> anyhow::Error {
+    anyhow::anyhow!("no answer within {} s", CONNECT_TIMEOUT.as_secs())
+}
+
+fn is_pool_timeout(err: &DbErr) -> bool {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => matches!(e.as_ref(), sqlx::Error::PoolTimedOut),
+        _ => false,
+    }
+}
+
+/// The pool retries a refused connection until its acquire timeout and then reports only that
+/// it timed out; one direct attempt in the time left names the cause ("Connection refused").
+async fn why_unreachable(url: &str, time_left: Duration, pool_err: DbErr) -> anyhow::Error {
+    use sqlx::Connection as _;
+    match tokio::time::timeout(time_left, sqlx::PgConnection::connect(url)).await {
+        Ok(Err(err)) => anyhow::anyhow!("{err}"),
+        // It answers now: all we know is that the pool timed out.
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            anyhow::anyhow!("{pool_err}")
+        }
+        Err(_) => no_answer(),
+    }
 }
 
 /// Applies every pending migration, then indexes for search any article written before
@@ -72,7 +136,16 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// Connects and migrates: what every command does first.
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(url).await?;
+    open_and_migrate(&DatabaseSettings {
+        database_url: url.to_owned(),
+        ..DatabaseSettings::default()
+    })
+    .await
+}
+
+/// [`open`], then [`migrate`].
+pub async fn open_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let db = open(settings).await?;
     migrate(&db).await?;
     Ok(db)
 }

@@ -8,7 +8,7 @@ use content_api::{cli, telemetry};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    telemetry::init();
+    telemetry::init(cli.log_format);
     match cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{article, author, publication, speaker};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -125,7 +125,7 @@ pub async fn create_article(
     input.status = bundle::Status::Draft;
     input.published_at = None;
     input.validate().map_err(as_input)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     slug_is_free(&txn, &input.slug, None).await?;
     bundle::import_in(&txn, &single_article(input.clone()))
         .await
@@ -140,7 +140,7 @@ pub async fn update_article(
     id: Uuid,
     patch: ArticlePatch,
 ) -> Result<article::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?;
     let mut form = bundle_form(&txn, &current).await?;
     let ArticlePatch {
@@ -202,7 +202,7 @@ async fn set_status(
     status: bundle::Status,
     published_at: impl FnOnce(Option<DateTime<Utc>>) -> Option<DateTime<Utc>>,
 ) -> Result<article::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?;
     let mut form = bundle_form(&txn, &current).await?;
     form.status = status;
@@ -251,7 +251,7 @@ pub async fn delete_article(db: &DatabaseConnection, id: Uuid) -> Result<()> {
 
 /// Creates or updates by slug: the catalogue entries articles refer to.
 async fn upsert(db: &DatabaseConnection, bundle: Bundle) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     bundle::import_in(&txn, &bundle).await.map_err(as_input)?;
     commit(txn, ()).await
 }

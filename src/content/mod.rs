@@ -16,7 +16,10 @@ pub mod tokens;
 pub mod validate;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 /// What a caller of the content layer can act on. Every failure is one of these.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,9 @@ pub enum Error {
     Unauthenticated,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The database cannot be reached or has no free connection: try again shortly.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -56,8 +62,57 @@ impl From<DbErr> for Error {
                 "reference",
                 format!("refers to something that does not exist: {detail}"),
             ),
+            _ if is_unavailable(&err) => Self::Unavailable(err.to_string()),
             _ => Self::Internal(anyhow::Error::new(err).context("database error")),
         }
+    }
+}
+
+impl Error {
+    /// `Unavailable` for an internal error caused by an unreachable or exhausted database,
+    /// wherever in its chain of contexts that cause sits; otherwise itself.
+    pub fn surface_unavailable(self) -> Self {
+        match self {
+            Self::Internal(inner) => {
+                let db_err = inner.chain().find_map(|e| e.downcast_ref::<DbErr>());
+                match db_err {
+                    Some(db_err) if is_unavailable(db_err) => Self::Unavailable(db_err.to_string()),
+                    _ => Self::Internal(inner),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout; a deferred
+/// transaction that reads first and writes later would fail at once with "database is locked"
+/// when another writer got in between.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Whether a database error says the database is away or busy, not that a statement failed.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                Sqlx::Io(_)
+                    | Sqlx::Tls(_)
+                    | Sqlx::PoolTimedOut
+                    | Sqlx::PoolClosed
+                    | Sqlx::WorkerCrashed
+            )
+        }
+        _ => false,
     }
 }
 

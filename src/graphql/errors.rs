@@ -4,7 +4,8 @@
 use async_graphql::{
     ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+        NextValidation,
     },
     parser::types::ExecutableDocument,
 };
@@ -12,15 +13,28 @@ use std::sync::Arc;
 
 use crate::content::Error;
 
+/// The code of an error that a retry after a short wait may cure (HTTP 503).
+pub const UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+/// The code of a request stopped at the execution timeout (HTTP 503).
+pub const TIMEOUT: &str = "TIMEOUT";
+
 /// Maps a content error to a GraphQL error with a code. Internal errors are logged with their
 /// whole chain and reach the client only as "internal error".
-pub fn graphql_error(err: &Error) -> async_graphql::Error {
-    let (code, message) = match err {
+pub fn graphql_error(err: Error) -> async_graphql::Error {
+    let err = err.surface_unavailable();
+    let (code, message) = match &err {
         Error::NotFound(_) => ("NOT_FOUND", err.to_string()),
         Error::Invalid { .. } => ("BAD_USER_INPUT", err.to_string()),
         Error::Conflict(_) => ("CONFLICT", err.to_string()),
         Error::Unauthenticated => ("UNAUTHENTICATED", err.to_string()),
         Error::Forbidden(_) => ("FORBIDDEN", err.to_string()),
+        Error::Unavailable(detail) => {
+            tracing::warn!(error = detail, "database unavailable");
+            (
+                UNAVAILABLE,
+                "the database is unavailable; try again shortly".to_owned(),
+            )
+        }
         Error::Internal(inner) => {
             tracing::error!(error = format!("{inner:#}"), "internal error");
             ("INTERNAL", "internal error".to_owned())
@@ -28,7 +42,7 @@ pub fn graphql_error(err: &Error) -> async_graphql::Error {
     };
     async_graphql::Error::new(message).extend_with(|_, ext| {
         ext.set("code", code);
-        if let Error::Invalid { field, .. } = err {
+        if let Error::Invalid { field, .. } = &err {
             ext.set("field", field.as_str());
         }
     })
@@ -41,7 +55,7 @@ pub trait ResultExt<T> {
 
 impl<T> ResultExt<T> for Result<T, Error> {
     fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(|e| graphql_error(&e))
+        self.map_err(graphql_error)
     }
 }
 
@@ -69,6 +83,18 @@ impl ExtensionFactory for ErrorCodes {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorCodes {
+    /// Whatever is still uncoded when the request ends failed before execution (choosing the
+    /// operation, for one): the request's fault.
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors = response
+            .errors
+            .into_iter()
+            .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+            .collect();
+        response
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -99,6 +125,9 @@ impl Extension for ErrorCodes {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        if let (Some(name), Some(cell)) = (operation_name, ctx.data_opt::<super::OperationName>()) {
+            cell.set(name);
+        }
         let mut response = next.run(ctx, operation_name).await;
         // What remains uncoded failed while coercing an argument: the client's input.
         response.errors = response

@@ -4,31 +4,60 @@
 
 pub mod batch;
 mod errors;
+pub mod limits;
 mod mutation;
 mod query;
 pub mod types;
 
+use std::sync::{Arc, OnceLock};
+
 use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
-use crate::{config::ServeSettings, content::Access};
+use crate::{
+    config::{ServeSettings, Switch},
+    content::Access,
+};
 
-pub use errors::{ErrorCodes, ResultExt, graphql_error};
+pub use errors::{ErrorCodes, ResultExt, TIMEOUT, UNAVAILABLE, graphql_error};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub fn build_schema(db: DatabaseConnection, _settings: &ServeSettings) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+/// The schema with the server's limits; introspection and suggestions only when switched on.
+pub fn build_schema(db: DatabaseConnection, settings: &ServeSettings) -> AppSchema {
+    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(db)
-        .extension(ErrorCodes)
-        .finish()
+        .extension(limits::Limits(Arc::new(settings.limits.clone())))
+        .extension(ErrorCodes);
+    match settings.introspection {
+        Switch::On => builder.finish(),
+        Switch::Off => builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish(),
+    }
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(DatabaseConnection::default(), &ServeSettings::default()).sdl()
+}
+
+/// The name of the operation a request ran, once execution has chosen it (the request may
+/// not say: a document with one named operation runs that one). For metrics and logs.
+#[derive(Clone, Default)]
+pub struct OperationName(Arc<OnceLock<String>>);
+
+impl OperationName {
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    fn set(&self, name: &str) {
+        let _ = self.0.set(name.to_owned());
+    }
 }
 
 /// What one request carries: what its token allows, and so what it may see. Batch sets live
@@ -37,9 +66,14 @@ pub fn prepare(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     access: Access,
-) -> async_graphql::Request {
-    request.data(access).data(batch::Reader {
-        db: db.clone(),
-        visibility: access.visibility(),
-    })
+) -> (async_graphql::Request, OperationName) {
+    let operation = OperationName::default();
+    let request = request
+        .data(access)
+        .data(batch::Reader {
+            db: db.clone(),
+            visibility: access.visibility(),
+        })
+        .data(operation.clone());
+    (request, operation)
 }

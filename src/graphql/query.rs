@@ -87,6 +87,7 @@ impl QueryRoot {
     /// Articles you can see, newest first (best match first for a search) unless `orderBy`
     /// says otherwise. `first`/`last` are between 0 and 100 (default 20).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -133,6 +134,7 @@ impl QueryRoot {
     }
 
     /// Everyone quoted, by slug.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
     async fn speakers(
         &self,
         ctx: &Context<'_>,
@@ -153,6 +155,7 @@ impl QueryRoot {
 
     /// Quotes in articles you can see, newest article first, then in article order; for a
     /// search, best match first.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
     async fn quotes(
         &self,
         ctx: &Context<'_>,

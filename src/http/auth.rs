@@ -58,6 +58,15 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, &'static str> {
     Ok(Some(token))
 }
 
+/// A short, stable fingerprint of the request's bearer token, to tell clients apart (rate
+/// limits) without keeping the token itself.
+pub fn token_fingerprint(req: &HttpRequest) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let token = bearer_token(req).ok()??;
+    let digest = Sha256::digest(token.as_bytes());
+    Some(digest[..12].iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// A 401 in the shape of a GraphQL error, with the challenge RFC 6750 asks for.
 fn unauthenticated(error: &str, message: &str) -> HttpResponse {
     HttpResponse::Unauthorized()

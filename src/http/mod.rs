@@ -1,10 +1,14 @@
-//! The actix-web application: routes, CORS, compression, request logging.
+//! The actix-web application: routes, CORS, compression, request ids and logs, metrics.
 
 mod auth;
+mod body;
 mod graphql;
 mod health;
+mod metrics;
+mod observe;
+mod rate_limit;
 
-use std::net::TcpListener;
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{App, HttpServer, dev::Server, http::header, middleware, web};
@@ -12,16 +16,27 @@ use sea_orm::DatabaseConnection;
 
 use crate::{config::ServeSettings, graphql::AppSchema};
 
+pub use metrics::Metrics;
+
 /// What every handler can reach.
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
+    pub settings: ServeSettings,
+    pub metrics: Arc<Metrics>,
+    rate_limiter: Option<rate_limit::RateLimiter>,
 }
 
 fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "OPTIONS"])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            observe::X_REQUEST_ID,
+        ])
+        .expose_headers([observe::X_REQUEST_ID, header::RETRY_AFTER])
         .max_age(86_400);
     if origins.iter().any(|o| o == "*") {
         // Any origin may read; credentials are never sent cross-origin.
@@ -33,21 +48,51 @@ fn cors(origins: &[String]) -> Cors {
     }
 }
 
+/// Counts every SQL statement for `/metrics`, and logs the slow ones (inside the request's
+/// span, so with its request id).
+fn instrument(
+    mut db: DatabaseConnection,
+    metrics: Arc<Metrics>,
+    slow: Duration,
+) -> DatabaseConnection {
+    db.set_metric_callback(move |info| {
+        metrics.statement();
+        if info.elapsed >= slow {
+            let sql: String = info.statement.sql.chars().take(500).collect();
+            tracing::warn!(
+                duration_ms = info.elapsed.as_secs_f64() * 1e3,
+                failed = info.failed,
+                sql,
+                "slow SQL statement"
+            );
+        }
+    });
+    db
+}
+
 /// Builds the server on `listener`; await the result to run it. Tests call this too.
 pub fn server(
     listener: TcpListener,
     db: DatabaseConnection,
     settings: &ServeSettings,
 ) -> std::io::Result<Server> {
+    let metrics = Arc::new(Metrics::default());
+    let db = instrument(db, metrics.clone(), Duration::from_millis(settings.slow_ms));
     let schema = crate::graphql::build_schema(db.clone(), settings);
-    let state = web::Data::new(AppState { schema, db });
+    let state = web::Data::new(AppState {
+        schema,
+        db,
+        settings: settings.clone(),
+        metrics,
+        rate_limiter: rate_limit::RateLimiter::new(settings.rate_limit, settings.rate_limit_burst),
+    });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(middleware::Compress::default())
             .wrap(cors(&origins))
-            .wrap(middleware::Logger::new("%r %s %b %Dms").log_target("content_api::http"))
+            .wrap(middleware::from_fn(observe::observe))
             .service(
                 web::resource("/graphql")
                     .route(web::post().to(graphql::post))
@@ -56,7 +101,13 @@ pub fn server(
             .route("/schema.graphql", web::get().to(graphql::schema_sdl))
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .route("/metrics", web::get().to(metrics::metrics))
     })
+    // A client gets this long for its request head; a slow body is cut by the GraphQL handler.
+    .client_request_timeout(Duration::from_millis(settings.client_timeout_ms))
+    .client_disconnect_timeout(Duration::from_secs(1))
+    // Actix stops accepting on SIGTERM/SIGINT and gives in-flight requests this long.
+    .shutdown_timeout(settings.shutdown_grace_secs)
     .listen(listener)?
     .run();
     Ok(server)

@@ -11,7 +11,6 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -64,7 +63,7 @@ impl fmt::Display for ImportReport {
 /// Validates `bundle` and writes it in one transaction.
 pub async fn import(db: &DatabaseConnection, bundle: &Bundle) -> Result<ImportReport> {
     bundle.validate()?;
-    let txn = db.begin().await?;
+    let txn = crate::content::begin_write(db).await?;
     let report = Importer::default().run(&txn, bundle).await?;
     txn.commit().await?;
     if report.articles.created + report.articles.updated >= ANALYZE_AFTER {

@@ -14,7 +14,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait,
     sea_query::{Expr, JoinType, Query},
 };
 use uuid::Uuid;
@@ -241,7 +241,7 @@ pub async fn backfill(db: &DatabaseConnection) -> Result<usize> {
     if missing.is_empty() {
         return Ok(0);
     }
-    let txn = db.begin().await?;
+    let txn = crate::content::begin_write(db).await?;
     reindex_articles(&txn, &missing).await?;
     txn.commit().await?;
     Ok(missing.len())

@@ -95,7 +95,7 @@ impl Article {
 }
 
 fn missing(what: &str) -> async_graphql::Error {
-    graphql_error(&content::Error::Internal(anyhow::anyhow!(
+    graphql_error(content::Error::Internal(anyhow::anyhow!(
         "{what} is missing"
     )))
 }

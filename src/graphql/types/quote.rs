@@ -52,7 +52,7 @@ impl Quote {
     async fn speaker(&self) -> async_graphql::Result<Speaker> {
         let found = self.set.speaker(self.model.speaker_id).await.gql()?;
         found.map(|(s, set)| Speaker::new(s, set)).ok_or_else(|| {
-            graphql_error(&content::Error::Internal(anyhow::anyhow!(
+            graphql_error(content::Error::Internal(anyhow::anyhow!(
                 "a quote's speaker is missing"
             )))
         })
@@ -62,6 +62,6 @@ impl Quote {
         let found = self.set.article(self.model.article_id).await.gql()?;
         found
             .map(|(model, set)| Article::new(model, set))
-            .ok_or_else(|| graphql_error(&content::Error::NotFound("the quote's article".into())))
+            .ok_or_else(|| graphql_error(content::Error::NotFound("the quote's article".into())))
     }
 }

@@ -69,6 +69,7 @@ impl Speaker {
         self.model.organization.as_deref()
     }
     /// Everything this speaker said in articles you can see, newest article first.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
     async fn quotes(
         &self,
         ctx: &Context<'_>,
@@ -109,6 +110,7 @@ impl Speaker {
         ))
     }
     /// The articles you can see that quote this speaker, newest first.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
