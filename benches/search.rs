@@ -13,15 +13,13 @@
 mod support;
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use content_api::{content::bundle, db};
 use serde_json::{Value, json};
-use support::{BenchDb, synthetic, topic_word, topic_words};
+use support::{BenchDb, peak_rss_mb, percentile, serve, synthetic, topic_word, topic_words};
 
 /// Articles imported per transaction.
 const IMPORT_CHUNK: usize = 10_000;
@@ -72,55 +70,6 @@ struct Row {
     p50: Duration,
     p99: Duration,
     errors: usize,
-}
-
-/// The release server over `url`, and its address.
-fn serve(url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_content-api"))
-        .args([
-            "serve",
-            "--no-demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            url,
-        ])
-        .env("RUST_LOG", "warn,content_api::cli=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server said where it listens")
-            .expect("a line");
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .expect("an address")
-                .to_owned();
-        }
-    };
-    // Keep draining the server's log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, address)
-}
-
-fn peak_rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
 }
 
 async fn post(client: &reqwest::Client, endpoint: &str, query: &str, text: &str) -> Option<Value> {
@@ -175,14 +124,6 @@ async fn drive(
         errors += e;
     }
     (latencies, errors, start.elapsed())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index]
 }
 
 async fn measure(

@@ -25,7 +25,7 @@ query Detail($slug: String) { article(slug: $slug) { ...Everything } }
 "#;
 
 async fn statements(app: &TestApp, operation: &str, variables: serde_json::Value) -> u64 {
-    app.take_statement_count();
+    app.take_statement_count().await;
     let body = app
         .client
         .post(app.url("/graphql"))
@@ -37,7 +37,7 @@ async fn statements(app: &TestApp, operation: &str, variables: serde_json::Value
         .await
         .unwrap();
     assert!(body.get("errors").is_none(), "{body:#}");
-    app.take_statement_count()
+    app.take_statement_count().await
 }
 
 #[tokio::test]
@@ -108,10 +108,10 @@ async fn a_page_of_speakers_loads_their_quotes_and_articles_in_batches() {
 
     let mut counts = Vec::new();
     for first in [1, 10, 33] {
-        app.take_statement_count();
+        app.take_statement_count().await;
         let body = app.graphql(SPEAKERS, json!({ "first": first })).await;
         assert!(body.get("errors").is_none(), "{body:#}");
-        counts.push(app.take_statement_count());
+        counts.push(app.take_statement_count().await);
     }
     // The page of speakers, then one per relation: the quotes' first pages, their counts,
     // their speakers, their articles; the articles' first pages, their counts, their key

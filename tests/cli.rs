@@ -4,34 +4,20 @@
 mod common;
 
 use std::{
-    collections::BTreeMap,
-    fmt::Debug,
     io::Write,
-    net::TcpListener,
     path::Path,
-    process::{Child, Command, Output, Stdio},
-    time::Duration,
+    process::{Output, Stdio},
 };
 
-use common::{SEED, SEED_SLUG, TestDb, seed, slugs};
-use content_api::db;
+use common::{
+    SEED, SEED_SLUG, TestDb,
+    process::{Server, content_api},
+    seed,
+    snapshot::snapshot,
+};
 use migration::{Migrator, MigratorTrait};
 use pretty_assertions::assert_eq;
-use sea_orm::{DatabaseConnection, EntityTrait};
-use serde_json::{Value, json};
-
-/// The binary with `database_url`, shielded from the caller's content-api settings.
-fn content_api(database_url: &str) -> Command {
-    let mut command = Command::new(common::binary());
-    command
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "info")
-        .env_remove("CONTENT_API_BIND")
-        .env_remove("CONTENT_API_NO_DEMO")
-        .env_remove("CONTENT_API_CORS_ORIGINS")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    command
-}
+use serde_json::json;
 
 /// Runs the binary with `args` to completion.
 fn run(database_url: &str, args: &[&str]) -> Output {
@@ -74,47 +60,6 @@ fn first_import_report(file: &str) -> String {
          articles:     1 created, 0 updated, 0 unchanged\n\
          tags:         4 created\n"
     )
-}
-
-/// Every row of `E`, printed and sorted so two reads compare as whole values.
-async fn rows<E>(db: &DatabaseConnection) -> Vec<String>
-where
-    E: EntityTrait,
-    E::Model: Debug,
-{
-    let mut rows: Vec<String> = E::find()
-        .all(db)
-        .await
-        .expect("read a table")
-        .iter()
-        .map(|row| format!("{row:?}"))
-        .collect();
-    rows.sort();
-    rows
-}
-
-/// The whole content of the database, timestamps included, by table.
-async fn snapshot(database_url: &str) -> BTreeMap<&'static str, Vec<String>> {
-    use entity::*;
-    let db = db::connect(database_url).await.expect("connect");
-    let snapshot = BTreeMap::from([
-        ("publications", rows::<publication::Entity>(&db).await),
-        (
-            "publication_links",
-            rows::<publication_link::Entity>(&db).await,
-        ),
-        ("authors", rows::<author::Entity>(&db).await),
-        ("speakers", rows::<speaker::Entity>(&db).await),
-        ("tags", rows::<tag::Entity>(&db).await),
-        ("articles", rows::<article::Entity>(&db).await),
-        ("article_tags", rows::<article_tag::Entity>(&db).await),
-        ("key_points", rows::<key_point::Entity>(&db).await),
-        ("quotes", rows::<quote::Entity>(&db).await),
-        ("related_links", rows::<related_link::Entity>(&db).await),
-        ("copyrights", rows::<copyright::Entity>(&db).await),
-    ]);
-    db.close().await.ok();
-    snapshot
 }
 
 #[tokio::test]
@@ -285,89 +230,6 @@ async fn migrate_fresh_drops_all_content() {
     let output = run(url, &["import", "fixtures/demo.json"]);
     assert_success(&output);
     assert_eq!(stdout(&output), first_import_report("fixtures/demo.json"));
-}
-
-/// A `content-api serve` child process, killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    log: tempfile::NamedTempFile,
-}
-
-impl Server {
-    /// Starts `serve` with `extra` arguments on a free port and waits until it answers.
-    async fn start(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        // The binary cannot report the port it got, so reserve one and hand it over.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let bind = format!("127.0.0.1:{port}");
-        let log = tempfile::NamedTempFile::new().expect("a log file");
-        let child = content_api(database_url)
-            .args(["serve", "--bind", &bind])
-            .args(extra)
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log.reopen().expect("the log file"))
-            .spawn()
-            .expect("the binary starts");
-        let mut server = Self {
-            child,
-            address: format!("http://{bind}"),
-            log,
-        };
-        server.wait_until_healthy().await;
-        server
-    }
-
-    async fn wait_until_healthy(&mut self) {
-        let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().expect("the child's status") {
-                panic!("the server exited with {status}:\n{}", self.log());
-            }
-            let healthy = client
-                .get(format!("{}/healthz", self.address))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if healthy {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the server did not answer /healthz in time:\n{}",
-            self.log()
-        );
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.log.path()).expect("read the log")
-    }
-
-    /// The slugs of the articles the server lists.
-    async fn article_slugs(&self) -> Vec<String> {
-        let body: Value = reqwest::Client::new()
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": "{ articles { nodes { slug } } }" }))
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("a JSON body");
-        assert_eq!(body.get("errors"), None, "{body:#}");
-        slugs(&body["data"]["articles"])
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 const DEMO_LOADED: &str = "loaded the demo content into the empty database";

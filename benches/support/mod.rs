@@ -1,9 +1,14 @@
-//! What the benchmarks share: synthetic content of the seed article's shape, and a fresh
-//! database to put it in.
+//! What the benchmarks share: synthetic content of the seed article's shape, a fresh database
+//! to put it in, and the release server to measure.
 
 #![allow(dead_code)] // each benchmark uses its own part
 
-use std::ops::Range;
+use std::{
+    io::{BufRead, BufReader},
+    ops::Range,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
 
 use content_api::{
     content::bundle::{self, Bundle},
@@ -144,4 +149,62 @@ impl BenchDb {
             admin.close().await.ok();
         }
     }
+}
+
+/// The release server over `url`, and its address.
+pub fn serve(url: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_content-api"))
+        .args([
+            "serve",
+            "--no-demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            url,
+        ])
+        .env("RUST_LOG", "warn,content_api::cli=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server said where it listens")
+            .expect("a line");
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .expect("an address")
+                .to_owned();
+        }
+    };
+    // Keep draining the server's log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, address)
+}
+
+pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The `p` quantile of sorted latencies.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index]
 }

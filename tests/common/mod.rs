@@ -5,6 +5,11 @@
 //! dropped when the test ends). Nothing is mocked.
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod process;
+pub mod proxy;
+pub mod snapshot;
+pub mod writer;
+
 use std::{
     net::TcpListener,
     path::PathBuf,
@@ -112,7 +117,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A connection to the same database the server uses.
     pub db: DatabaseConnection,
-    /// How many SQL statements the server's connection pool has run so far.
+    /// The server's `content_api_db_statements_total` when last read.
     statements: Arc<AtomicU64>,
     pub test_db: TestDb,
 }
@@ -122,6 +127,8 @@ pub struct Options {
     /// Import the seed bundle before serving.
     pub seed: bool,
     pub settings: ServeSettings,
+    /// The server's own pool: (connections, acquire timeout in ms); default: the defaults.
+    pub pool: Option<(u32, u64)>,
 }
 
 impl Default for Options {
@@ -129,6 +136,7 @@ impl Default for Options {
         Self {
             seed: true,
             settings: ServeSettings::default(),
+            pool: None,
         }
     }
 }
@@ -149,7 +157,7 @@ pub async fn spawn_empty() -> TestApp {
 
 pub async fn spawn_with(options: Options) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        content_api::telemetry::init();
+        content_api::telemetry::init(content_api::config::LogFormat::Text);
     }
     let test_db = TestDb::new().await;
     let db = db::connect_and_migrate(&test_db.url)
@@ -161,11 +169,18 @@ pub async fn spawn_with(options: Options) -> TestApp {
             .expect("import seed");
     }
     let statements = Arc::new(AtomicU64::new(0));
-    let mut server_db = db.clone();
-    let counter = statements.clone();
-    server_db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::Relaxed);
-    });
+    let server_db = match options.pool {
+        None => db.clone(),
+        Some((connections, acquire_timeout_ms)) => {
+            db::open(&content_api::config::DatabaseSettings {
+                database_url: test_db.url.clone(),
+                db_max_connections: Some(connections),
+                db_acquire_timeout_ms: acquire_timeout_ms,
+            })
+            .await
+            .expect("open the server's pool")
+        }
+    };
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
@@ -251,10 +266,42 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
-    /// SQL statements the server has run since the last call.
-    pub fn take_statement_count(&self) -> u64 {
-        self.statements.swap(0, Ordering::Relaxed)
+    /// A sample from `GET /metrics`: the value of the series named `series` (with its labels,
+    /// as printed), or 0 when the server has not counted it yet.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("a metrics body");
+        text.lines()
+            .find_map(|line| {
+                let (name, value) = line.rsplit_once(' ')?;
+                (name == series).then(|| value.parse::<f64>().expect("a number"))
+            })
+            .unwrap_or(0.0)
     }
+
+    /// SQL statements the server has run since the last call, from its
+    /// `content_api_db_statements_total` on `/metrics`.
+    pub async fn take_statement_count(&self) -> u64 {
+        let total = self.metric("content_api_db_statements_total").await as u64;
+        total - self.statements.swap(total, Ordering::Relaxed)
+    }
+}
+
+/// The `extensions.code` of every error in a response body; panics without errors.
+pub fn codes(body: &Value) -> Vec<&str> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected errors: {body:#}"))
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or("<no code>"))
+        .collect()
 }
 
 /// Where the binary under test lives, for CLI tests.
