@@ -72,6 +72,11 @@ fn with_code(mut err: ServerError, code: &str) -> ServerError {
     err
 }
 
+/// `code` on each of `errors` that has none.
+fn with_codes(errors: Vec<ServerError>, code: &str) -> Vec<ServerError> {
+    errors.into_iter().map(|e| with_code(e, code)).collect()
+}
+
 /// Adds codes to errors that did not come from our resolvers.
 pub struct ErrorCodes;
 
@@ -87,11 +92,7 @@ impl Extension for ErrorCodes {
     /// operation, for one): the request's fault.
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        response.errors = response
-            .errors
-            .into_iter()
-            .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
-            .collect();
+        response.errors = with_codes(response.errors, "GRAPHQL_VALIDATION_FAILED");
         response
     }
 
@@ -112,11 +113,9 @@ impl Extension for ErrorCodes {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errs| {
-            errs.into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
-                .collect()
-        })
+        next.run(ctx)
+            .await
+            .map_err(|errs| with_codes(errs, "GRAPHQL_VALIDATION_FAILED"))
     }
 
     async fn execute(
@@ -130,11 +129,7 @@ impl Extension for ErrorCodes {
         }
         let mut response = next.run(ctx, operation_name).await;
         // What remains uncoded failed while coercing an argument: the client's input.
-        response.errors = response
-            .errors
-            .into_iter()
-            .map(|e| with_code(e, "BAD_USER_INPUT"))
-            .collect();
+        response.errors = with_codes(response.errors, "BAD_USER_INPUT");
         response
     }
 }

@@ -190,12 +190,10 @@ impl<'a> Costing<'a> {
         match self.fragments.get(name) {
             Some(Some(cost)) => return Ok(*cost),
             Some(None) => {
-                let mut err =
-                    ServerError::new(format!("the fragment \"{name}\" spreads itself"), None);
-                err.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", "GRAPHQL_VALIDATION_FAILED");
-                return Err(err);
+                return Err(coded(
+                    "GRAPHQL_VALIDATION_FAILED",
+                    format!("the fragment \"{name}\" spreads itself"),
+                ));
             }
             None => {}
         }

@@ -342,8 +342,13 @@ async fn answer(
 }
 
 /// A request without a query is not well-formed (a missing `query` reads as empty).
-fn missing_query(request: &async_graphql::Request) -> bool {
-    request.query.trim().is_empty()
+fn has_query(request: &async_graphql::Request) -> Result<(), BodyError> {
+    if request.query.trim().is_empty() {
+        return Err(BodyError::Malformed(
+            "the request has no `query`".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn post(
@@ -378,15 +383,12 @@ pub async fn post(
         Ok(requests) => requests,
         Err(err) => return body_refusal(&state, err),
     };
-    let without_query = match &requests {
-        Requests::Single(request) => missing_query(request),
-        Requests::Batch(list) => list.iter().any(missing_query),
+    let with_queries = match &requests {
+        Requests::Single(request) => has_query(request),
+        Requests::Batch(list) => list.iter().try_for_each(has_query),
     };
-    if without_query {
-        return body_refusal(
-            &state,
-            BodyError::Malformed("the request has no `query`".to_owned()),
-        );
+    if let Err(err) = with_queries {
+        return body_refusal(&state, err);
     }
     answer(&state, requests, media, access).await
 }
@@ -437,11 +439,8 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             );
         }
     };
-    if missing_query(&request) {
-        return body_refusal(
-            &state,
-            BodyError::Malformed("the request has no `query`".to_owned()),
-        );
+    if let Err(err) = has_query(&request) {
+        return body_refusal(&state, err);
     }
     if limits::check_text(&request.query, &state.settings.limits).is_err() {
         // Execution refuses it with the limit's error; `is_mutation` must not parse it first.
