@@ -179,6 +179,30 @@ pub struct ServeSettings {
     /// operation name and duration (milliseconds).
     #[arg(long, env = "CONTENT_API_SLOW_MS", default_value_t = 500)]
     pub slow_ms: u64,
+
+    /// Keep anonymous readers' query responses in memory and serve them again until a write
+    /// (through any server or the CLI) or a scheduled article's publish time changes what they
+    /// would say. Each hit still checks the content version in the database (one small
+    /// statement shared by concurrent requests), so no reader sees content older than the
+    /// last write that returned.
+    #[arg(long, env = "CONTENT_API_RESPONSE_CACHE", value_enum, default_value_t = Switch::On)]
+    pub response_cache: Switch,
+
+    /// The most memory the response cache holds, in MiB; the least recently used responses
+    /// go first.
+    #[arg(long, env = "CONTENT_API_RESPONSE_CACHE_MB", default_value_t = 32)]
+    pub response_cache_mb: usize,
+
+    /// `Cache-Control: public, max-age=N` on anonymous GET responses (seconds): how long
+    /// browsers and CDNs may reuse one without asking again. With the default 0 they
+    /// revalidate every time, and an unchanged response costs a 304 with no body.
+    #[arg(long, env = "CONTENT_API_HTTP_MAX_AGE", default_value_t = 0)]
+    pub http_max_age: u32,
+
+    /// Automatic persisted queries (Apollo's `persistedQuery` extension): clients may send a
+    /// query's SHA-256 instead of its text once the server has seen it.
+    #[arg(long, env = "CONTENT_API_PERSISTED_QUERIES", value_enum, default_value_t = Switch::On)]
+    pub persisted_queries: Switch,
 }
 
 impl Default for ServeSettings {
@@ -198,6 +222,10 @@ impl Default for ServeSettings {
             rate_limit_burst: None,
             client_ip_header: None,
             slow_ms: 500,
+            response_cache: Switch::On,
+            response_cache_mb: 32,
+            http_max_age: 0,
+            persisted_queries: Switch::On,
         }
     }
 }

@@ -59,6 +59,8 @@ pub enum Relation {
     Quotes,
     #[sea_orm(has_many = "super::article_tag::Entity")]
     ArticleTags,
+    #[sea_orm(has_one = "super::copyright::Entity")]
+    Copyright,
 }
 
 impl Related<super::quote::Entity> for Entity {
@@ -70,6 +72,12 @@ impl Related<super::quote::Entity> for Entity {
 impl Related<super::article_tag::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::ArticleTags.def()
+    }
+}
+
+impl Related<super::copyright::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Copyright.def()
     }
 }
 

@@ -28,4 +28,10 @@ pub enum Relation {
     Article,
 }
 
+impl Related<super::article::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Article.def()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_content;
 mod m20261125_000001_create_api_tokens;
 mod m20261125_000002_create_search;
+mod m20261125_000003_create_content_version;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_content::Migration),
             Box::new(m20261125_000001_create_api_tokens::Migration),
             Box::new(m20261125_000002_create_search::Migration),
+            Box::new(m20261125_000003_create_content_version::Migration),
         ]
     }
 }

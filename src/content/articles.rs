@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{
     article::{self, ArticleStatus},
-    article_tag, author, publication, quote, speaker, tag,
+    article_tag, author, copyright, publication, quote, speaker, tag,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
@@ -341,16 +341,30 @@ pub async fn count_by_speaker(
     count_per_parent(db, quoting(visibility, speakers), quoted_speaker()).await
 }
 
-pub async fn find_by_slug(
+/// The visible article with `slug` or `id`, and its copyright, in one statement: an article
+/// read alone is read with everything on it, and its copyright is one row.
+pub async fn find_with_copyright(
     db: &impl ConnectionTrait,
     visibility: Visibility,
-    slug: &str,
-) -> Result<Option<article::Model>> {
+    key: ArticleKey<'_>,
+) -> Result<Option<(article::Model, Option<copyright::Model>)>> {
+    let condition = match key {
+        ArticleKey::Slug(slug) => article::Column::Slug.eq(slug),
+        ArticleKey::Id(id) => article::Column::Id.eq(id),
+    };
     Ok(article::Entity::find()
+        .find_also_related(copyright::Entity)
         .filter(visible(visibility))
-        .filter(article::Column::Slug.eq(slug))
+        .filter(condition)
         .one(db)
         .await?)
+}
+
+/// How a reader names one article.
+#[derive(Clone, Copy, Debug)]
+pub enum ArticleKey<'a> {
+    Slug(&'a str),
+    Id(Uuid),
 }
 
 /// The visible articles among `ids`, by id.

@@ -14,6 +14,7 @@ pub mod search;
 pub mod speakers;
 pub mod tokens;
 pub mod validate;
+pub mod version;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -85,16 +86,20 @@ impl Error {
     }
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock at once
-/// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout; a deferred
-/// transaction that reads first and writes later would fail at once with "database is locked"
-/// when another writer got in between.
+/// Begins a transaction that will write, and raises the content version in it (so cached
+/// responses are dropped when it commits, and kept if it rolls back). On SQLite it takes the
+/// write lock at once (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout; a
+/// deferred transaction that reads first and writes later would fail at once with "database
+/// is locked" when another writer got in between.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    version::bump(&txn).await?;
+    Ok(txn)
 }
 
 /// Whether a database error says the database is away or busy, not that a statement failed.

@@ -6,8 +6,16 @@
 //! their part. So a request runs one statement per relation per level, whatever the page size,
 //! and the count is the same on every run (a timer-based loader splits batches whenever
 //! resolving takes longer than its delay).
+//!
+//! Relations that join naturally load together and fill the next level's set: quotes with
+//! their speakers, publications with their footer links, and (when the query asks for the
+//! counts) tags with how many visible articles carry them.
 
-use std::{collections::HashMap, hash::Hash, sync::Arc};
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    sync::{Arc, Weak},
+};
 
 use entity::{
     article, author, copyright, key_point, publication, publication_link, quote, related_link,
@@ -74,6 +82,19 @@ impl ArticleSet {
         Self::found(reader, articles, None)
     }
 
+    /// One article, read with its copyright.
+    pub fn one_with_copyright(
+        reader: Reader,
+        article: article::Model,
+        copyright: Option<copyright::Model>,
+    ) -> Arc<Self> {
+        let set = Self::new(reader, vec![article]);
+        let copyrights = copyright.map(|c| (c.article_id, c)).into_iter().collect();
+        // A fresh cell cannot be full.
+        let _ = set.copyrights.set(copyrights);
+        set
+    }
+
     /// Articles a search found.
     pub fn found(
         reader: Reader,
@@ -118,22 +139,34 @@ impl ArticleSet {
     ) -> Result<Option<(publication::Model, Arc<PublicationSet>)>> {
         let (all, set) = load(&self.publications, async {
             let ids = unique(self.articles.iter().map(|a| a.publication_id));
-            let found = catalog::publications_by_ids(&self.reader.db, &ids).await?;
-            let set = PublicationSet::new(self.reader.clone(), found.keys().copied().collect());
-            Ok((found, set))
+            // Footer links are a few rows per publication: they come along whether or not
+            // the query asks for them, rather than cost a statement of their own when it does.
+            let (found, links) = catalog::publications_with_links(&self.reader.db, &ids).await?;
+            Ok((found, PublicationSet::loaded(self.reader.clone(), links)))
         })
         .await?;
         Ok(all.get(&id).map(|p| (p.clone(), set.clone())))
     }
 
-    pub async fn tags(&self, article: Uuid) -> Result<(Vec<tag::Model>, Arc<TagSet>)> {
+    /// The article's tags, sharing a set with every other article's tags. With `counted`,
+    /// the first load for the set brings each tag's article count in the same statement;
+    /// without, a tag's count loads for its whole set when first asked for.
+    pub async fn tags(
+        &self,
+        article: Uuid,
+        counted: bool,
+    ) -> Result<(Vec<tag::Model>, Arc<TagSet>)> {
         let (all, set) = load(&self.tags, async {
-            let found = article_parts::tags(&self.reader.db, &self.ids()).await?;
-            let set = TagSet::new(
-                self.reader.clone(),
-                unique(found.values().flatten().map(|t| t.id)),
-            );
-            Ok((found, set))
+            let r = &self.reader;
+            let (found, counts) = if counted {
+                let (found, counts) =
+                    article_parts::tags_with_counts(&r.db, r.visibility, &self.ids()).await?;
+                (found, Lazy::from(counts))
+            } else {
+                (article_parts::tags(&r.db, &self.ids()).await?, Lazy::new())
+            };
+            let ids = unique(found.values().flatten().map(|t| t.id));
+            Ok((found, TagSet::with_counts(r.clone(), ids, counts)))
         })
         .await?;
         Ok((all.get(&article).cloned().unwrap_or_default(), set.clone()))
@@ -148,23 +181,23 @@ impl ArticleSet {
         Ok(all.get(&article).cloned().unwrap_or_default())
     }
 
-    /// The article's quotes, sharing a set with every other article's quotes. Their articles
-    /// are this set's, so `Quote.article` costs nothing more.
+    /// The article's quotes, sharing a set with every other article's quotes. Their speakers
+    /// load in the same statement, and their articles are this set's, so neither
+    /// `Quote.speaker` nor `Quote.article` costs anything more.
     pub async fn quotes(
         self: &Arc<Self>,
         article: Uuid,
     ) -> Result<(Vec<quote::Model>, Arc<QuoteSet>)> {
         let (all, set) = load(&self.quotes, async {
-            let found = article_parts::quotes(&self.reader.db, &self.ids()).await?;
+            let (found, speakers) =
+                article_parts::quotes_with_speakers(&self.reader.db, &self.ids()).await?;
             let quotes: Vec<&quote::Model> = found.values().flatten().collect();
-            let set = QuoteSet::new(self.reader.clone(), &quotes);
-            let parents = self
-                .articles
-                .iter()
-                .map(|a| (a.id, (a.clone(), self.clone())))
-                .collect();
-            // A fresh cell cannot be full.
-            let _ = set.articles.set(parents);
+            let set = QuoteSet::build(
+                self.reader.clone(),
+                &quotes,
+                Some(speakers),
+                Arc::downgrade(self),
+            );
             Ok((found, set))
         })
         .await?;
@@ -207,35 +240,67 @@ impl ArticleSet {
 pub struct QuoteSet {
     reader: Reader,
     article_ids: Vec<Uuid>,
-    speaker_set: Arc<SpeakerSet>,
-    speakers: Lazy<HashMap<Uuid, speaker::Model>>,
+    /// The quotes' speakers.
+    speakers: Arc<SpeakerSet>,
+    /// The articles these quotes were loaded for, when an article set loaded them: their
+    /// articles are its own. Weak, as that set holds this one (a strong cycle would never be
+    /// freed); it lives while its articles' quotes resolve.
+    parent: Weak<ArticleSet>,
     articles: Lazy<HashMap<Uuid, (article::Model, Arc<ArticleSet>)>>,
 }
 
 impl QuoteSet {
     pub fn new(reader: Reader, quotes: &[&quote::Model]) -> Arc<Self> {
-        let speaker_ids = unique(quotes.iter().map(|q| q.speaker_id));
+        Self::build(reader, quotes, None, Weak::new())
+    }
+
+    /// Quotes of one speaker, who is known already.
+    pub fn said_by(
+        reader: Reader,
+        quotes: &[&quote::Model],
+        speaker: &speaker::Model,
+    ) -> Arc<Self> {
+        let speakers = HashMap::from([(speaker.id, speaker.clone())]);
+        Self::build(reader, quotes, Some(speakers), Weak::new())
+    }
+
+    /// A set whose speakers may be known already (at least every quote's), and whose
+    /// articles may be `parent`'s.
+    fn build(
+        reader: Reader,
+        quotes: &[&quote::Model],
+        speakers: Option<HashMap<Uuid, speaker::Model>>,
+        parent: Weak<ArticleSet>,
+    ) -> Arc<Self> {
+        let ids = unique(quotes.iter().map(|q| q.speaker_id));
+        let speakers = match speakers {
+            Some(mut known) => {
+                known.retain(|id, _| ids.binary_search(id).is_ok());
+                SpeakerSet::with(reader.clone(), ids, Lazy::from(known))
+            }
+            None => SpeakerSet::with(reader.clone(), ids, Lazy::new()),
+        };
         Arc::new(Self {
-            speaker_set: SpeakerSet::new(reader.clone(), speaker_ids),
             reader,
             article_ids: unique(quotes.iter().map(|q| q.article_id)),
-            speakers: Lazy::new(),
+            speakers,
+            parent,
             articles: Lazy::new(),
         })
     }
 
     /// The quote's speaker, and the set of all these quotes' speakers.
     pub async fn speaker(&self, id: Uuid) -> Result<Option<(speaker::Model, Arc<SpeakerSet>)>> {
-        let all = load(
-            &self.speakers,
-            speakers::by_ids(&self.reader.db, &self.speaker_set.ids),
-        )
-        .await?;
-        Ok(all.get(&id).map(|s| (s.clone(), self.speaker_set.clone())))
+        let found = self.speakers.speaker(id).await?;
+        Ok(found.map(|s| (s, self.speakers.clone())))
     }
 
     /// The quote's article, if the reader may see it.
     pub async fn article(&self, id: Uuid) -> Result<Option<(article::Model, Arc<ArticleSet>)>> {
+        if let Some(parent) = self.parent.upgrade() {
+            let found = parent.articles.iter().find(|a| a.id == id).cloned();
+            return Ok(found.map(|a| (a, parent)));
+        }
         let all = load(&self.articles, async {
             let found =
                 articles::by_ids(&self.reader.db, self.reader.visibility, &self.article_ids)
@@ -261,6 +326,8 @@ type FirstPages<T, S> = (Option<i32>, HashMap<Uuid, Page<T>>, Arc<S>);
 pub struct SpeakerSet {
     reader: Reader,
     ids: Vec<Uuid>,
+    /// The speakers themselves, by id: known when the set is made from them, else loaded.
+    speakers: Lazy<HashMap<Uuid, speaker::Model>>,
     quotes: Lazy<FirstPages<quote::Model, QuoteSet>>,
     quote_counts: Lazy<HashMap<Uuid, u64>>,
     articles: Lazy<FirstPages<article::Model, ArticleSet>>,
@@ -268,10 +335,23 @@ pub struct SpeakerSet {
 }
 
 impl SpeakerSet {
-    pub fn new(reader: Reader, ids: Vec<Uuid>) -> Arc<Self> {
+    /// Speakers returned together.
+    pub fn of(reader: Reader, speakers: &[speaker::Model]) -> Arc<Self> {
+        let ids = unique(speakers.iter().map(|s| s.id));
+        let known: HashMap<_, _> = speakers.iter().map(|s| (s.id, s.clone())).collect();
+        Self::with(reader, ids, Lazy::from(known))
+    }
+
+    /// Speakers known by id, and perhaps already loaded.
+    fn with(
+        reader: Reader,
+        ids: Vec<Uuid>,
+        speakers: Lazy<HashMap<Uuid, speaker::Model>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             reader,
             ids,
+            speakers,
             quotes: Lazy::new(),
             quote_counts: Lazy::new(),
             articles: Lazy::new(),
@@ -279,8 +359,15 @@ impl SpeakerSet {
         })
     }
 
+    /// One of the speakers; the first call loads them all, unless they are known.
+    pub async fn speaker(&self, id: Uuid) -> Result<Option<speaker::Model>> {
+        let all = load(&self.speakers, speakers::by_ids(&self.reader.db, &self.ids)).await?;
+        Ok(all.get(&id).cloned())
+    }
+
     /// The first page of `first` of the speaker's quotes, or `None` when the set loaded
-    /// another page size.
+    /// another page size. The quotes' speakers are this set's, so `Quote.speaker` costs
+    /// nothing more (they make a set of their own, as this one holds the quotes).
     pub async fn first_quotes(
         &self,
         speaker: Uuid,
@@ -295,7 +382,7 @@ impl SpeakerSet {
                 .flat_map(|p| &p.edges)
                 .map(|e| &e.node)
                 .collect();
-            let set = QuoteSet::new(r.clone(), &all);
+            let set = QuoteSet::build(r.clone(), &all, self.speakers.get().cloned(), Weak::new());
             Ok((first, pages, set))
         })
         .await?;
@@ -375,6 +462,15 @@ impl PublicationSet {
         })
     }
 
+    /// Publications whose links are loaded already, keyed by publication.
+    pub fn loaded(reader: Reader, links: HashMap<Uuid, Vec<publication_link::Model>>) -> Arc<Self> {
+        Arc::new(Self {
+            reader,
+            ids: unique(links.keys().copied()),
+            links: Lazy::from(links),
+        })
+    }
+
     pub async fn links(&self, publication: Uuid) -> Result<Vec<publication_link::Model>> {
         let all = load(
             &self.links,
@@ -393,25 +489,67 @@ pub struct TagSet {
 }
 
 impl TagSet {
-    pub fn new(reader: Reader, ids: Vec<Uuid>) -> Arc<Self> {
+    /// Tags whose counts may be loaded already.
+    fn with_counts(reader: Reader, ids: Vec<Uuid>, counts: Lazy<HashMap<Uuid, i64>>) -> Arc<Self> {
         Arc::new(Self {
             reader,
             ids,
-            counts: Lazy::new(),
+            counts,
         })
     }
 
     pub async fn article_count(&self, tag: Uuid) -> Result<i64> {
-        let all = load(&self.counts, async {
-            let counts =
-                catalog::tag_counts(&self.reader.db, self.reader.visibility, Some(&self.ids))
-                    .await?;
-            Ok(counts
-                .into_iter()
-                .map(|c| (c.id, c.article_count))
-                .collect())
-        })
+        let r = &self.reader;
+        let all = load(
+            &self.counts,
+            catalog::article_counts_by_tag(&r.db, r.visibility, &self.ids),
+        )
         .await?;
         Ok(all.get(&tag).copied().unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::EntityTrait;
+
+    use super::*;
+    use crate::content::demo;
+
+    /// An article set holds the quote set it loads, and that set gives back the article set
+    /// for its quotes' articles: the back reference must not keep the sets alive after the
+    /// request (a cycle of `Arc`s is never freed).
+    #[tokio::test]
+    async fn article_and_quote_sets_are_freed_after_use() {
+        let db = crate::db::connect_and_migrate("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        demo::load_if_empty(&db).await.expect("the demo article");
+        let articles = article::Entity::find().all(&db).await.expect("articles");
+        let id = articles[0].id;
+        let reader = Reader {
+            db,
+            visibility: Visibility::Public,
+        };
+
+        let set = ArticleSet::new(reader, articles);
+        let (quotes, quote_set) = set.quotes(id).await.expect("quotes");
+        assert_eq!(quotes.len(), 4, "the demo article's quotes");
+        let (article, parent) = quote_set
+            .article(quotes[0].article_id)
+            .await
+            .expect("the quote's article")
+            .expect("a visible article");
+        assert_eq!(article.id, id);
+        assert!(
+            Arc::ptr_eq(&parent, &set),
+            "the quote's article is the set's own"
+        );
+        drop(parent);
+
+        let (articles, quotes) = (Arc::downgrade(&set), Arc::downgrade(&quote_set));
+        drop((set, quote_set));
+        assert!(articles.upgrade().is_none(), "the article set is freed");
+        assert!(quotes.upgrade().is_none(), "the quote set is freed");
     }
 }

@@ -1,7 +1,6 @@
 //! The query root: what frontends and mobile clients read.
 
 use async_graphql::{Context, ID, Object};
-use uuid::Uuid;
 
 use super::{
     ResultExt,
@@ -12,14 +11,21 @@ use super::{
         TotalCount, connection, reader,
     },
 };
-use crate::content::{self, articles, catalog, pagination::PageArgs, quotes, speakers};
+use crate::content::{
+    self,
+    articles::{self, ArticleKey},
+    catalog,
+    pagination::PageArgs,
+    quotes, speakers,
+};
 
 pub struct QueryRoot;
 
 /// The article with `id`, if the reader may see it.
-async fn article_by_id(reader: &Reader, id: Uuid) -> content::Result<Option<Article>> {
-    let mut found = articles::by_ids(&reader.db, reader.visibility, &[id]).await?;
-    Ok(found.remove(&id).map(|a| Article::one(reader, a)))
+/// One article, with its copyright (the detail query reads everything on it).
+async fn find_article(reader: &Reader, key: ArticleKey<'_>) -> content::Result<Option<Article>> {
+    let found = articles::find_with_copyright(&reader.db, reader.visibility, key).await?;
+    Ok(found.map(|(a, copyright)| Article::one_with_copyright(reader, a, copyright)))
 }
 
 #[Object(name = "Query")]
@@ -30,7 +36,10 @@ impl QueryRoot {
         let reader = reader(ctx);
         let db = &reader.db;
         Ok(match id.kind {
-            Kind::Article => article_by_id(reader, id.id).await.gql()?.map(Node::Article),
+            Kind::Article => find_article(reader, ArticleKey::Id(id.id))
+                .await
+                .gql()?
+                .map(Node::Article),
             Kind::Speaker => speakers::by_ids(db, &[id.id])
                 .await
                 .gql()?
@@ -63,18 +72,13 @@ impl QueryRoot {
     ) -> async_graphql::Result<Option<Article>> {
         let reader = reader(ctx);
         match (slug, id) {
-            (Some(slug), None) => {
-                let found = articles::find_by_slug(&reader.db, reader.visibility, &slug)
-                    .await
-                    .gql()?;
-                Ok(found.map(|a| Article::one(reader, a)))
-            }
+            (Some(slug), None) => find_article(reader, ArticleKey::Slug(&slug)).await.gql(),
             (None, Some(id)) => {
                 let id = GlobalId::decode("id", &id).gql()?;
                 if id.kind != Kind::Article {
                     return Err(content::Error::invalid("id", "is not an Article id")).gql();
                 }
-                article_by_id(reader, id.id).await.gql()
+                find_article(reader, ArticleKey::Id(id.id)).await.gql()
             }
             _ => Err(content::Error::invalid(
                 "slug",

@@ -9,12 +9,16 @@
 //! anything else (see `auth`); an unreachable database or the execution timeout is a 503 with
 //! `Retry-After`. The GraphiQL page and the SDL need no token, and are off with introspection.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use actix_web::{
-    HttpRequest, HttpResponse,
-    http::{StatusCode, header},
-    web,
+    HttpRequest, HttpResponse, HttpResponseBuilder,
+    http::{Method, StatusCode, header},
+    web::{self, Bytes},
 };
 use async_graphql::{
     http::GraphiQLSource,
@@ -25,7 +29,8 @@ use serde_json::{Value, json};
 use super::{
     AppState, auth,
     body::{self, BodyError, Requests},
-    rate_limit,
+    persisted, rate_limit,
+    response_cache::{self, ResponseCache},
 };
 use crate::{
     config::Switch,
@@ -93,10 +98,9 @@ fn wants_graphiql(req: &HttpRequest) -> bool {
 
 /// A JSON error body with one coded error, whatever the status.
 fn refusal(status: StatusCode, code: &str, message: &str) -> HttpResponse {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     HttpResponse::build(status)
         .content_type(JSON)
-        .body(body.to_string())
+        .body(coded_errors(code, message).to_string())
 }
 
 fn retry_after(mut response: HttpResponse, secs: u64) -> HttpResponse {
@@ -223,14 +227,107 @@ fn code(error: &async_graphql::ServerError) -> Option<&str> {
     }
 }
 
-/// Runs one request; its response body (without `data` when it failed before execution).
-async fn run_one(
+/// One operation's answer.
+struct Answer {
+    body: Bytes,
+    outcome: Outcome,
+    /// The ETag of an answer the response cache served or kept.
+    etag: Option<Arc<str>>,
+}
+
+/// `{"errors": [one coded error]}`.
+fn coded_errors(code: &str, message: &str) -> Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+/// The response as JSON, without `data` when the request failed before execution.
+fn serialize(response: &async_graphql::Response, request_error: bool) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct ErrorsOnly<'a> {
+        errors: &'a [async_graphql::ServerError],
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        extensions: &'a BTreeMap<String, async_graphql::Value>,
+    }
+    let json = if request_error {
+        serde_json::to_vec(&ErrorsOnly {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_vec(response)
+    };
+    json.map(Bytes::from).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "could not serialize a GraphQL response");
+        Bytes::from(coded_errors("INTERNAL", "internal error").to_string())
+    })
+}
+
+/// Fills in the query of a persisted-query request (counting hits and misses); the hash to
+/// register once the query has run, if it is new here.
+fn resolve_persisted(
     state: &AppState,
-    request: async_graphql::Request,
-    access: Access,
-) -> (Value, Outcome) {
+    request: &mut async_graphql::Request,
+) -> Result<Option<[u8; 32]>, persisted::Refusal> {
+    let hash_only = request.query.is_empty();
+    let resolved = state.persisted.resolve(request);
+    if request.extensions.contains_key("persistedQuery") && hash_only {
+        match &resolved {
+            Ok(_) => state.metrics.cache("persisted_query", "hit"),
+            Err(persisted::Refusal::NotFound) => state.metrics.cache("persisted_query", "miss"),
+            Err(_) => state.metrics.rejected("persisted_query"),
+        }
+    }
+    resolved
+}
+
+/// Runs one request: from the response cache for an anonymous reader when it holds the
+/// answer, else through the schema.
+async fn run_one(state: &AppState, mut request: async_graphql::Request, access: Access) -> Answer {
     let started = Instant::now();
     let requested_name = request.operation_name.clone();
+    let register = match resolve_persisted(state, &mut request) {
+        Ok(register) => register.map(|hash| (hash, request.query.clone())),
+        Err(refusal) => {
+            let (code, message) = refusal.code_and_message();
+            state.metrics.operation(
+                requested_name.as_deref(),
+                Outcome::Rejected.label(),
+                started.elapsed(),
+            );
+            return Answer {
+                body: Bytes::from(coded_errors(code, &message).to_string()),
+                outcome: Outcome::Rejected,
+                etag: None,
+            };
+        }
+    };
+    let cache = state
+        .response_cache
+        .as_ref()
+        .filter(|_| access == Access::Anonymous);
+    let mut keep = None;
+    if let Some(cache) = cache {
+        let key = ResponseCache::key(&request);
+        // Without a stamp (the database is away) the request runs uncached, and execution
+        // reports what is wrong.
+        if let Ok(stamp) = cache.stamp().await {
+            if let Some(hit) = cache.get(&key, &stamp) {
+                state.metrics.cache("response", "hit");
+                state.metrics.operation(
+                    hit.operation.as_deref(),
+                    Outcome::Ok.label(),
+                    started.elapsed(),
+                );
+                return Answer {
+                    body: hit.body.clone(),
+                    outcome: Outcome::Ok,
+                    etag: Some(hit.etag.clone()),
+                };
+            }
+            state.metrics.cache("response", "miss");
+            keep = Some((cache, key, stamp));
+        }
+    }
     let (request, operation) = crate::graphql::prepare(request, &state.db, access);
     let response = state.schema.execute(request).await;
     // Errors without a path happened before execution (syntax, validation, variables).
@@ -269,19 +366,75 @@ async fn run_one(
             "slow GraphQL operation"
         );
     }
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|err| {
-        tracing::error!(error = %err, "could not serialize a GraphQL response");
-        json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] })
-    });
-    if request_error && let Some(object) = body.as_object_mut() {
-        object.remove("data");
+    if let Some((hash, query)) = register
+        && matches!(outcome, Outcome::Ok | Outcome::Error)
+    {
+        state.persisted.register(hash, &query);
     }
-    (body, outcome)
+    let body = serialize(&response, request_error);
+    let etag = match keep {
+        // Only complete answers are kept: an error may be passing.
+        Some((cache, key, stamp)) if outcome == Outcome::Ok => {
+            Some(cache.put(key, stamp, body.clone(), name.map(str::to_owned)))
+        }
+        _ => None,
+    };
+    Answer {
+        body,
+        outcome,
+        etag,
+    }
+}
+
+/// The caching headers: anonymous GETs answered in full carry an ETag and may be kept by
+/// browsers and CDNs (and an `If-None-Match` that names the ETag gets a 304); anything a
+/// token read is `private, no-store`.
+fn cache_headers(
+    state: &AppState,
+    req: &HttpRequest,
+    access: Access,
+    answer: &Answer,
+    mut response: HttpResponseBuilder,
+) -> HttpResponse {
+    if access != Access::Anonymous {
+        response.insert_header((header::CACHE_CONTROL, "private, no-store"));
+        return response.body(answer.body.clone());
+    }
+    if req.method() != Method::GET {
+        return response.body(answer.body.clone());
+    }
+    if answer.outcome != Outcome::Ok {
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        return response.body(answer.body.clone());
+    }
+    let etag = answer
+        .etag
+        .clone()
+        .unwrap_or_else(|| response_cache::etag(&answer.body));
+    let cache_control = format!("public, max-age={}", state.settings.http_max_age);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| response_cache::matches(tags, &etag));
+    if unchanged {
+        response.status(StatusCode::NOT_MODIFIED);
+    }
+    response
+        .insert_header((header::ETAG, &*etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Accept, Authorization"));
+    if unchanged {
+        response.finish()
+    } else {
+        response.body(answer.body.clone())
+    }
 }
 
 /// Runs the requests under the execution timeout and answers them.
 async fn answer(
     state: &AppState,
+    req: &HttpRequest,
     requests: Requests,
     media: Media,
     access: Access,
@@ -290,22 +443,39 @@ async fn answer(
     let run = async {
         match requests {
             Requests::Single(request) => {
-                let (body, outcome) = run_one(state, *request, access).await;
-                (body, vec![outcome])
+                let answer = run_one(state, *request, access).await;
+                let outcomes = vec![answer.outcome];
+                (answer, outcomes, false)
             }
             Requests::Batch(list) => {
                 let mut bodies = Vec::with_capacity(list.len());
                 let mut outcomes = Vec::with_capacity(list.len());
                 for request in list {
-                    let (body, outcome) = run_one(state, request, access).await;
-                    bodies.push(body);
-                    outcomes.push(outcome);
+                    let answer = run_one(state, request, access).await;
+                    bodies.push(answer.body);
+                    outcomes.push(answer.outcome);
                 }
-                (Value::Array(bodies), outcomes)
+                let mut joined =
+                    Vec::with_capacity(bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 2);
+                joined.push(b'[');
+                for (i, body) in bodies.iter().enumerate() {
+                    if i > 0 {
+                        joined.push(b',');
+                    }
+                    joined.extend_from_slice(body);
+                }
+                joined.push(b']');
+                // A batch as a whole is never cached over HTTP.
+                let answer = Answer {
+                    body: Bytes::from(joined),
+                    outcome: Outcome::Error,
+                    etag: None,
+                };
+                (answer, outcomes, true)
             }
         }
     };
-    let Ok((body, outcomes)) = tokio::time::timeout(timeout, run).await else {
+    let Ok((answer, outcomes, batch)) = tokio::time::timeout(timeout, run).await else {
         state
             .metrics
             .operation(None, Outcome::Timeout.label(), timeout);
@@ -325,25 +495,24 @@ async fn answer(
     };
     let status = if outcomes.contains(&Outcome::Unavailable) {
         StatusCode::SERVICE_UNAVAILABLE
-    } else if media == Media::GraphqlResponse && !body.is_array() && outcomes == [Outcome::Rejected]
-    {
+    } else if media == Media::GraphqlResponse && !batch && outcomes == [Outcome::Rejected] {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let response = HttpResponse::build(status)
-        .content_type(media.content_type())
-        .body(body.to_string());
+    let mut response = HttpResponse::build(status);
+    response.content_type(media.content_type());
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        retry_after(response, RETRY_AFTER_SECS)
-    } else {
-        response
+        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
     }
+    cache_headers(state, req, access, &answer, response)
 }
 
-/// A request without a query is not well-formed (a missing `query` reads as empty).
+/// A request without a query is not well-formed (a missing `query` reads as empty), unless
+/// it names a persisted query instead.
 fn has_query(request: &async_graphql::Request) -> Result<(), BodyError> {
-    if request.query.trim().is_empty() {
+    let persisted = request.query.is_empty() && request.extensions.contains_key("persistedQuery");
+    if request.query.trim().is_empty() && !persisted {
         return Err(BodyError::Malformed(
             "the request has no `query`".to_owned(),
         ));
@@ -390,7 +559,7 @@ pub async fn post(
     if let Err(err) = with_queries {
         return body_refusal(&state, err);
     }
-    answer(&state, requests, media, access).await
+    answer(&state, &req, requests, media, access).await
 }
 
 fn not_acceptable() -> HttpResponse {
@@ -421,7 +590,7 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
     };
-    let request = match async_graphql::http::parse_query_string(req.query_string()) {
+    let mut request = match async_graphql::http::parse_query_string(req.query_string()) {
         // It reads `operation_name`; GraphQL over HTTP says `operationName`.
         Ok(request) if request.operation_name.is_none() => {
             match url::form_urlencoded::parse(req.query_string().as_bytes())
@@ -442,9 +611,27 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if let Err(err) = has_query(&request) {
         return body_refusal(&state, err);
     }
+    // The query must be known before `is_mutation` reads it.
+    if let Err(refused) = resolve_persisted(&state, &mut request) {
+        let (code, message) = refused.code_and_message();
+        let status = match media {
+            Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Media::Json => StatusCode::OK,
+        };
+        return HttpResponse::build(status)
+            .content_type(media.content_type())
+            .body(coded_errors(code, &message).to_string());
+    }
     if limits::check_text(&request.query, &state.settings.limits).is_err() {
         // Execution refuses it with the limit's error; `is_mutation` must not parse it first.
-        return answer(&state, Requests::Single(Box::new(request)), media, access).await;
+        return answer(
+            &state,
+            &req,
+            Requests::Single(Box::new(request)),
+            media,
+            access,
+        )
+        .await;
     }
     if is_mutation(&request) {
         return HttpResponse::MethodNotAllowed()
@@ -452,7 +639,14 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             .content_type(JSON)
             .body(r#"{"errors":[{"message":"mutations must use POST","extensions":{"code":"METHOD_NOT_ALLOWED"}}]}"#);
     }
-    answer(&state, Requests::Single(Box::new(request)), media, access).await
+    answer(
+        &state,
+        &req,
+        Requests::Single(Box::new(request)),
+        media,
+        access,
+    )
+    .await
 }
 
 /// The schema in SDL: identical to the checked-in `schema.graphql`. A 404 with

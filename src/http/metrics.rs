@@ -41,6 +41,12 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: u16,
 }
@@ -51,6 +57,7 @@ pub struct Metrics {
     latency: Family<OperationOnly, Histogram, fn() -> Histogram>,
     rejected: Family<ReasonLabels, Counter>,
     responses: Family<StatusLabels, Counter>,
+    caches: Family<CacheLabels, Counter>,
     statements: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
@@ -70,6 +77,7 @@ impl Default for Metrics {
         let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
         let rejected = Family::<ReasonLabels, Counter>::default();
         let responses = Family::<StatusLabels, Counter>::default();
+        let caches = Family::<CacheLabels, Counter>::default();
         let statements = Counter::default();
         let (pool_connections, pool_idle, pool_max) =
             (Gauge::default(), Gauge::default(), Gauge::default());
@@ -92,6 +100,11 @@ impl Default for Metrics {
             "http_responses",
             "HTTP responses by status code",
             responses.clone(),
+        );
+        registry.register(
+            "cache_lookups",
+            "Lookups in the response cache and the persisted-query store, by result",
+            caches.clone(),
         );
         registry.register(
             "db_statements",
@@ -119,6 +132,7 @@ impl Default for Metrics {
             latency,
             rejected,
             responses,
+            caches,
             statements,
             pool_connections,
             pool_idle,
@@ -176,6 +190,13 @@ impl Metrics {
 
     pub fn response(&self, status: u16) {
         self.responses.get_or_create(&StatusLabels { status }).inc();
+    }
+
+    /// A lookup in `cache` (`response`, `persisted_query`): `hit` or `miss`.
+    pub fn cache(&self, cache: &'static str, result: &'static str) {
+        self.caches
+            .get_or_create(&CacheLabels { cache, result })
+            .inc();
     }
 
     pub fn statement(&self) {

@@ -6,7 +6,9 @@ mod graphql;
 mod health;
 mod metrics;
 mod observe;
+mod persisted;
 mod rate_limit;
+mod response_cache;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -14,7 +16,10 @@ use actix_cors::Cors;
 use actix_web::{App, HttpServer, dev::Server, http::header, middleware, web};
 use sea_orm::DatabaseConnection;
 
-use crate::{config::ServeSettings, graphql::AppSchema};
+use crate::{
+    config::{ServeSettings, Switch},
+    graphql::AppSchema,
+};
 
 pub use metrics::Metrics;
 
@@ -25,6 +30,9 @@ pub struct AppState {
     pub settings: ServeSettings,
     pub metrics: Arc<Metrics>,
     rate_limiter: Option<rate_limit::RateLimiter>,
+    /// Anonymous readers' answers; `None` with `--response-cache off`.
+    response_cache: Option<response_cache::ResponseCache>,
+    persisted: persisted::Store,
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -80,11 +88,14 @@ pub fn server(
     let db = instrument(db, metrics.clone(), Duration::from_millis(settings.slow_ms));
     let schema = crate::graphql::build_schema(db.clone(), settings);
     let state = web::Data::new(AppState {
-        schema,
-        db,
         settings: settings.clone(),
         metrics,
         rate_limiter: rate_limit::RateLimiter::new(settings.rate_limit, settings.rate_limit_burst),
+        response_cache: (settings.response_cache == Switch::On)
+            .then(|| response_cache::ResponseCache::new(db.clone(), settings.response_cache_mb)),
+        persisted: persisted::Store::new(settings.persisted_queries == Switch::On),
+        schema,
+        db,
     });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {

@@ -225,6 +225,22 @@ impl TestApp {
         body
     }
 
+    /// POSTs a request body as given (with `extensions`, or without a query) as
+    /// `application/json`; the whole response body. Panics unless HTTP 200.
+    pub async fn graphql_body(&self, request: &Value) -> Value {
+        let response = self
+            .post_raw(
+                &request.to_string(),
+                "application/json",
+                Some("application/json"),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(status, 200, "{body:#}");
+        body
+    }
+
     /// The `data` of a request that must succeed without errors.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;

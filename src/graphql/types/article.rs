@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object};
 use entity::article;
 
 use super::{
@@ -92,6 +92,16 @@ impl Article {
     pub fn one(reader: &Reader, model: article::Model) -> Self {
         Self::new(model.clone(), ArticleSet::new(reader.clone(), vec![model]))
     }
+
+    /// One article read with its copyright.
+    pub fn one_with_copyright(
+        reader: &Reader,
+        model: article::Model,
+        copyright: Option<entity::copyright::Model>,
+    ) -> Self {
+        let set = ArticleSet::one_with_copyright(reader.clone(), model.clone(), copyright);
+        Self::new(model, set)
+    }
 }
 
 fn missing(what: &str) -> async_graphql::Error {
@@ -169,8 +179,10 @@ impl Article {
             .ok_or_else(|| missing("the article's publication"))
     }
     /// Tags, in the article's order.
-    async fn tags(&self) -> async_graphql::Result<Vec<Tag>> {
-        let (tags, set) = self.set.tags(self.model.id).await.gql()?;
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
+        // Counts asked for come with the tags, in the same statement.
+        let counted = ctx.look_ahead().field("articleCount").exists();
+        let (tags, set) = self.set.tags(self.model.id, counted).await.gql()?;
         Ok(tags
             .into_iter()
             .map(|t| Tag::in_set(t, set.clone()))

@@ -3,12 +3,16 @@
 use std::sync::Arc;
 
 use async_graphql::{ID, Object};
-use entity::quote;
+use entity::{quote, speaker};
 
 use super::{Article, GlobalId, Kind, Speaker};
 use crate::{
     content,
-    graphql::{ResultExt, batch::QuoteSet, graphql_error},
+    graphql::{
+        ResultExt,
+        batch::{QuoteSet, Reader},
+        graphql_error,
+    },
 };
 
 /// A quote, and the set it was returned with (speakers and articles load for the whole set).
@@ -24,8 +28,22 @@ impl Quote {
     }
 
     /// Quotes returned together, sharing one set.
-    pub fn all(reader: &crate::graphql::batch::Reader, models: Vec<quote::Model>) -> Vec<Self> {
+    pub fn all(reader: &Reader, models: Vec<quote::Model>) -> Vec<Self> {
         let set = QuoteSet::new(reader.clone(), &models.iter().collect::<Vec<_>>());
+        Self::in_set(models, set)
+    }
+
+    /// Quotes of `speaker`, returned together: their speaker costs nothing to load.
+    pub fn said_by(
+        reader: &Reader,
+        models: Vec<quote::Model>,
+        speaker: &speaker::Model,
+    ) -> Vec<Self> {
+        let set = QuoteSet::said_by(reader.clone(), &models.iter().collect::<Vec<_>>(), speaker);
+        Self::in_set(models, set)
+    }
+
+    fn in_set(models: Vec<quote::Model>, set: Arc<QuoteSet>) -> Vec<Self> {
         models
             .into_iter()
             .map(|m| Self::new(m, set.clone()))

@@ -36,7 +36,7 @@ impl Speaker {
 
     /// Speakers returned together, sharing one set.
     pub fn all(reader: &Reader, models: Vec<speaker::Model>) -> Vec<Self> {
-        let set = SpeakerSet::new(reader.clone(), models.iter().map(|s| s.id).collect());
+        let set = SpeakerSet::of(reader.clone(), &models);
         models
             .into_iter()
             .map(|m| Self::new(m, set.clone()))
@@ -44,10 +44,8 @@ impl Speaker {
     }
 
     pub fn one(reader: &Reader, model: speaker::Model) -> Self {
-        Self::new(
-            model.clone(),
-            SpeakerSet::new(reader.clone(), vec![model.id]),
-        )
+        let set = SpeakerSet::of(reader.clone(), std::slice::from_ref(&model));
+        Self::new(model, set)
     }
 }
 
@@ -106,7 +104,7 @@ impl Speaker {
         Ok(connection(
             page,
             TotalCount::Quotes(reader.visibility, filter),
-            |q| Quote::all(reader, q),
+            |q| Quote::said_by(reader, q, &self.model),
         ))
     }
     /// The articles you can see that quote this speaker, newest first.
