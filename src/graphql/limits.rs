@@ -16,6 +16,8 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+use quick_cache::{Weighter, sync::Cache};
+
 use async_graphql::{
     Request, ServerError, ServerResult, ValidationResult, Value,
     extensions::{
@@ -349,12 +351,40 @@ fn check_variable_types(
     Ok(())
 }
 
-/// The async-graphql extension that applies the limits.
-pub struct Limits(pub Arc<QueryLimits>);
+/// Memory for parsed documents that passed the checks, by their text.
+const DOCUMENTS_BYTES: u64 = 8 << 20;
+
+/// Parsed documents weigh several times their text.
+#[derive(Clone)]
+struct ByText;
+
+impl Weighter<Arc<str>, ExecutableDocument> for ByText {
+    fn weight(&self, text: &Arc<str>, _: &ExecutableDocument) -> u64 {
+        text.len() as u64 * 8 + 256
+    }
+}
+
+/// The async-graphql extension that applies the limits. It keeps the documents that passed
+/// them, parsed: clients send the same few queries again and again, and a known text is
+/// neither parsed nor checked twice.
+#[derive(Clone)]
+pub struct Limits {
+    limits: Arc<QueryLimits>,
+    documents: Arc<Cache<Arc<str>, ExecutableDocument, ByText>>,
+}
+
+impl Limits {
+    pub fn new(limits: QueryLimits) -> Self {
+        Self {
+            limits: Arc::new(limits),
+            documents: Arc::new(Cache::with_weighter(1_024, DOCUMENTS_BYTES, ByText)),
+        }
+    }
+}
 
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Limits(self.0.clone()))
+        Arc::new(self.clone())
     }
 }
 
@@ -368,14 +398,22 @@ impl Extension for Limits {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        check_text(&request.query, &self.0)?;
         check_no_nul(&request)?;
         let operation_name = request.operation_name.clone();
+        if let Some(doc) = self.documents.get(request.query.as_str()) {
+            check_operation_name(&doc, operation_name.as_deref())?;
+            request.set_parsed_query(doc);
+            return next.run(ctx, request).await;
+        }
+        check_text(&request.query, &self.limits)?;
         // A syntax error is left for the parse step to report, with its code.
         if let Ok(doc) = request.parsed_query() {
-            check_document(doc, &self.0)?;
+            check_document(doc, &self.limits)?;
             check_operation_name(doc, operation_name.as_deref())?;
             check_variable_types(doc, &ctx.schema_env.registry.types)?;
+            let doc = doc.clone();
+            self.documents
+                .insert(Arc::from(request.query.as_str()), doc);
         }
         next.run(ctx, request).await
     }
@@ -386,7 +424,7 @@ impl Extension for Limits {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        let max = self.0.max_complexity;
+        let max = self.limits.max_complexity;
         if result.complexity > max {
             return Err(vec![exceeded(
                 "complexity",

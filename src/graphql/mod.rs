@@ -29,7 +29,7 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 pub fn build_schema(db: DatabaseConnection, settings: &ServeSettings) -> AppSchema {
     let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(db)
-        .extension(limits::Limits(Arc::new(settings.limits.clone())))
+        .extension(limits::Limits::new(settings.limits.clone()))
         .extension(ErrorCodes);
     match settings.introspection {
         Switch::On => builder.finish(),
