@@ -140,6 +140,27 @@ async fn anonymous_gets_carry_an_etag_and_an_unchanged_answer_is_a_304() {
 }
 
 #[tokio::test]
+async fn the_same_content_always_has_the_same_etag() {
+    // Without the response cache, every answer is made afresh: its fields must come out in
+    // the same order each time.
+    let app = spawn_with(Options {
+        settings: ServeSettings {
+            response_cache: Switch::Off,
+            ..ServeSettings::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let nested = "{ articles(first: 5) { nodes { slug keyPoints { text } quotes { text speaker { name } } relatedLinks { url } copyright { holder } tags { slug } } pageInfo { hasNextPage } } }";
+    let mut etags = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let response = get(&app, nested, &json!({})).send().await.unwrap();
+        etags.insert(header_of(&response, header::ETAG).expect("an ETag"));
+    }
+    assert_eq!(etags.len(), 1, "{etags:?}");
+}
+
+#[tokio::test]
 async fn max_age_is_a_setting() {
     let app = spawn_with(Options {
         settings: ServeSettings {

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each benchmark uses its own part
 
+pub mod load;
+pub mod replay;
+
 use std::{
     io::{BufRead, BufReader},
     ops::Range,
@@ -153,6 +156,11 @@ impl BenchDb {
 
 /// The release server over `url`, and its address.
 pub fn serve(url: &str) -> (Child, String) {
+    serve_with(url, &[])
+}
+
+/// The release server over `url` with more `serve` flags, and its address.
+pub fn serve_with(url: &str, flags: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_content-api"))
         .args([
             "serve",
@@ -162,6 +170,7 @@ pub fn serve(url: &str) -> (Child, String) {
             "--database-url",
             url,
         ])
+        .args(flags)
         .env("RUST_LOG", "warn,content_api::cli=info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -188,6 +197,15 @@ pub fn serve(url: &str) -> (Child, String) {
     (child, address)
 }
 
+/// Whether `content-api serve` takes `flag` (e.g. `--response-cache`).
+pub fn serve_takes(flag: &str) -> bool {
+    Command::new(env!("CARGO_BIN_EXE_content-api"))
+        .args(["serve", "--help"])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(&format!("{flag} ")))
+}
+
+/// The peak resident memory of process `pid` so far (`VmHWM`), in MB.
 pub fn peak_rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 = status

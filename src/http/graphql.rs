@@ -240,6 +240,20 @@ fn coded_errors(code: &str, message: &str) -> Value {
     json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
 
+/// Puts every object's fields in name order, at every depth. async-graphql 7.2 gives them in
+/// the order their resolvers finished, which changes from run to run; the same content must
+/// give the same bytes (and so the same ETag) every time.
+fn sort_fields(value: &mut async_graphql::Value) {
+    match value {
+        async_graphql::Value::Object(fields) => {
+            fields.sort_keys();
+            fields.values_mut().for_each(sort_fields);
+        }
+        async_graphql::Value::List(items) => items.iter_mut().for_each(sort_fields),
+        _ => {}
+    }
+}
+
 /// The response as JSON, without `data` when the request failed before execution.
 fn serialize(response: &async_graphql::Response, request_error: bool) -> Bytes {
     #[derive(serde::Serialize)]
@@ -329,7 +343,8 @@ async fn run_one(state: &AppState, mut request: async_graphql::Request, access: 
         }
     }
     let (request, operation) = crate::graphql::prepare(request, &state.db, access);
-    let response = state.schema.execute(request).await;
+    let mut response = state.schema.execute(request).await;
+    sort_fields(&mut response.data);
     // Errors without a path happened before execution (syntax, validation, variables).
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
