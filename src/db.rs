@@ -17,6 +17,9 @@ use crate::config::DatabaseSettings;
 /// Connection-pool size for SQLite files: readers run concurrently under WAL.
 const SQLITE_POOL: u32 = 8;
 const POSTGRES_POOL: u32 = 16;
+/// A pooled connection idle this long is pinged before it is handed out; a busy one is not
+/// (sqlx's default pings on every checkout: a round trip per statement).
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 /// How long opening a connection may take: an unreachable database fails start-up fast.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -57,6 +60,7 @@ async fn connect_with(
     options
         .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(Duration::from_millis(settings.db_acquire_timeout_ms.max(1)))
+        .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR)
         .sqlx_logging(false);
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
