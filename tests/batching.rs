@@ -8,12 +8,9 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 
 use common::{
-    Options, SEED_SLUG, TestApp, bundle_of, spawn_with, synthetic_article, synthetic_bundle,
+    SEED_SLUG, TestApp, bundle_of, spawn_app, spawn_uncached, synthetic_article, synthetic_bundle,
 };
-use content_api::{
-    config::{ServeSettings, Switch},
-    content::tokens::{self, Scope},
-};
+use content_api::content::tokens::{self, Scope};
 use entity::{publication, publication_link};
 use pretty_assertions::assert_eq;
 use reqwest::header::AUTHORIZATION;
@@ -38,19 +35,6 @@ query List($first: Int) { articles(first: $first) { nodes { ...Everything } page
 query ListCounted($first: Int) { articles(first: $first) { totalCount nodes { ...Everything } } }
 query Detail($slug: String) { article(slug: $slug) { ...Everything } }
 "#;
-
-/// The server over a fresh database holding the seed article, without the response cache:
-/// these tests count and compare what resolving a query costs and gives, every time.
-async fn spawn_uncached() -> TestApp {
-    spawn_with(Options {
-        settings: ServeSettings {
-            response_cache: Switch::Off,
-            ..ServeSettings::default()
-        },
-        ..Options::default()
-    })
-    .await
-}
 
 /// The `data` of the `operation` of `document`, read with `token` if given; no errors.
 async fn data(
@@ -118,7 +102,7 @@ async fn statements_per_request_do_not_depend_on_page_size() {
 
 #[tokio::test]
 async fn with_the_response_cache_a_miss_costs_one_statement_more_and_a_hit_one() {
-    let app = spawn_with(Options::default()).await;
+    let app = spawn_app().await;
     app.import(&synthetic_bundle(120)).await;
     let mut counts = Vec::new();
     for (operation, variables) in [

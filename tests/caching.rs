@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Options, SEED_SLUG, TestApp, seed, spawn_app, spawn_with};
+use common::{Options, SEED_SLUG, TestApp, seed, spawn_app, spawn_uncached, spawn_with};
 use content_api::{
     config::{ServeSettings, Switch},
     content::tokens::{self, Scope},
@@ -143,14 +143,7 @@ async fn anonymous_gets_carry_an_etag_and_an_unchanged_answer_is_a_304() {
 async fn the_same_content_always_has_the_same_etag() {
     // Without the response cache, every answer is made afresh: its fields must come out in
     // the same order each time.
-    let app = spawn_with(Options {
-        settings: ServeSettings {
-            response_cache: Switch::Off,
-            ..ServeSettings::default()
-        },
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_uncached().await;
     let nested = "{ articles(first: 5) { nodes { slug keyPoints { text } quotes { text speaker { name } } relatedLinks { url } copyright { holder } tags { slug } } pageInfo { hasNextPage } } }";
     let mut etags = std::collections::BTreeSet::new();
     for _ in 0..20 {
@@ -390,14 +383,7 @@ async fn a_scheduled_article_arrives_in_cached_lists_at_its_time() {
 
 #[tokio::test]
 async fn the_response_cache_can_be_turned_off() {
-    let app = spawn_with(Options {
-        settings: ServeSettings {
-            response_cache: Switch::Off,
-            ..ServeSettings::default()
-        },
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_uncached().await;
     let variables = json!({ "slug": SEED_SLUG });
     app.graphql(TITLE, variables.clone()).await;
     let first = app.take_statement_count().await;

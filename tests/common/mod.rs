@@ -155,6 +155,19 @@ pub async fn spawn_empty() -> TestApp {
     .await
 }
 
+/// The server over a fresh database holding the seed article, without the response cache:
+/// every answer is made afresh, so statements can be counted and answers compared.
+pub async fn spawn_uncached() -> TestApp {
+    spawn_with(Options {
+        settings: ServeSettings {
+            response_cache: content_api::config::Switch::Off,
+            ..ServeSettings::default()
+        },
+        ..Options::default()
+    })
+    .await
+}
+
 pub async fn spawn_with(options: Options) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         content_api::telemetry::init(content_api::config::LogFormat::Text);
