@@ -103,13 +103,12 @@ pub struct TagCount {
     pub article_count: i64,
 }
 
-/// Tags carried by at least one visible article, by slug; only those among `ids` if given.
+/// Tags carried by at least one visible article, by slug.
 pub async fn tag_counts(
     db: &impl ConnectionTrait,
     visibility: Visibility,
-    ids: Option<&[Uuid]>,
 ) -> Result<Vec<TagCount>> {
-    let mut select = tag::Entity::find()
+    let select = tag::Entity::find()
         .select_only()
         .column(tag::Column::Id)
         .column(tag::Column::Slug)
@@ -126,9 +125,6 @@ pub async fn tag_counts(
         .group_by(tag::Column::Id)
         .group_by(tag::Column::Slug)
         .order_by_asc(tag::Column::Slug);
-    if let Some(ids) = ids {
-        select = select.filter(tag::Column::Id.is_in(ids.iter().copied()));
-    }
     Ok(select.into_model::<TagCount>().all(db).await?)
 }
 

@@ -187,7 +187,7 @@ impl QueryRoot {
     /// Tags on articles you can see, by slug, with how many such articles carry each.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
         let reader = reader(ctx);
-        let counts = catalog::tag_counts(&reader.db, reader.visibility, None)
+        let counts = catalog::tag_counts(&reader.db, reader.visibility)
             .await
             .gql()?;
         Ok(counts

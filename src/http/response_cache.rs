@@ -105,9 +105,15 @@ impl ResponseCache {
 
 /// A strong ETag for a response body: the first 128 bits of its SHA-256.
 pub fn etag(body: &[u8]) -> Arc<str> {
+    use std::fmt::Write;
     let digest = Sha256::digest(body);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"").into()
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &digest[..16] {
+        let _ = write!(tag, "{byte:02x}");
+    }
+    tag.push('"');
+    tag.into()
 }
 
 /// Whether an `If-None-Match` header names `etag` (or is `*`). Weak validators match too:
