@@ -5,7 +5,8 @@
 
 pub mod cli;
 pub mod config;
-pub mod content;
+/// The domain layer, a crate of its own so that the compiler keeps the layers apart.
+pub use content;
 pub mod db;
 pub mod graphql;
 pub mod http;

@@ -17,7 +17,7 @@ use super::{
     Article, Author, AuthorKind, Bundle, Copyright, LinkRel, Publication, PublicationLink, Quote,
     RelatedLink, Speaker, Status, VERSION,
 };
-use crate::content::{Error, Result, article_parts, catalog, speakers};
+use crate::{Error, Result, article_parts, catalog, speakers};
 
 /// Ids per look-up statement, well under SQLite's limit on bind parameters (32,766).
 const CHUNK: usize = 1_000;

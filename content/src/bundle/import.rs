@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Article, Bundle, LinkRel, Status, locate};
-use crate::content::{Error, Result, body, now, search, truncate_to_micros};
+use crate::{Error, Result, body, now, search, truncate_to_micros};
 
 /// Bind parameters per statement, kept well under SQLite's limit (32,766) and Postgres' (65,535).
 pub(crate) const MAX_PARAMS: usize = 30_000;
@@ -63,7 +63,7 @@ impl fmt::Display for ImportReport {
 /// Validates `bundle` and writes it in one transaction.
 pub async fn import(db: &DatabaseConnection, bundle: &Bundle) -> Result<ImportReport> {
     bundle.validate()?;
-    let txn = crate::content::begin_write(db).await?;
+    let txn = crate::begin_write(db).await?;
     let report = Importer::default().run(&txn, bundle).await?;
     txn.commit().await?;
     if report.articles.created + report.articles.updated >= ANALYZE_AFTER {
@@ -233,7 +233,7 @@ impl Importer {
                 .map(|p| (p.slug.clone(), p))
                 .collect();
         let ids: Vec<Uuid> = existing.values().map(|p| p.id).collect();
-        let existing_links = crate::content::catalog::publication_links(txn, &ids).await?;
+        let existing_links = crate::catalog::publication_links(txn, &ids).await?;
         let t = now();
         let (mut rows, mut links, mut replaced) = (Vec::new(), Vec::new(), Vec::new());
         for p in &bundle.publications {

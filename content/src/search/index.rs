@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::content::{
+use crate::{
     Result, body,
     bundle::import::{LOOKUP_CHUNK, insert_all},
 };
@@ -241,7 +241,7 @@ pub async fn backfill(db: &DatabaseConnection) -> Result<usize> {
     if missing.is_empty() {
         return Ok(0);
     }
-    let txn = crate::content::begin_write(db).await?;
+    let txn = crate::begin_write(db).await?;
     reindex_articles(&txn, &missing).await?;
     txn.commit().await?;
     Ok(missing.len())

@@ -18,7 +18,7 @@ use super::{
     SearchQuery,
     matching::{ARTICLE_INDEX, TSQUERY, matches},
 };
-use crate::content::Result;
+use crate::Result;
 
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
