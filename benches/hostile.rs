@@ -122,7 +122,7 @@ async fn run(backend: &str, database: &BenchDb) {
     let slugs: Vec<String> = bundle
         .articles
         .iter()
-        .filter(|a| matches!(a.status, bundle::Status::Published))
+        .filter(|a| matches!(a.status, content_api::content::ArticleStatus::Published))
         .map(|a| a.slug.clone())
         .collect();
     bundle::import(&conn, &bundle).await.expect("import");

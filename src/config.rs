@@ -203,6 +203,22 @@ pub struct ServeSettings {
     /// query's SHA-256 instead of its text once the server has seen it.
     #[arg(long, env = "CONTENT_API_PERSISTED_QUERIES", value_enum, default_value_t = Switch::On)]
     pub persisted_queries: Switch,
+
+    /// Answer queries over articles straight from their read documents (one statement per
+    /// root field, no per-field work). Off, every query runs through the schema's resolvers,
+    /// which give the same answers more slowly: a switch for telling the two apart.
+    #[arg(long, env = "CONTENT_API_PROJECTION", value_enum, default_value_t = Switch::On)]
+    pub projection: Switch,
+
+    /// Fault injection for tests: a request whose operation has this name panics while it
+    /// runs. Not a flag.
+    #[arg(skip)]
+    pub panic_on_operation: Option<String>,
+
+    /// For tests: every answer of the projection is checked against the schema's resolvers,
+    /// and a difference is an internal error. Not a flag.
+    #[arg(skip)]
+    pub verify_projection: bool,
 }
 
 impl Default for ServeSettings {
@@ -226,6 +242,9 @@ impl Default for ServeSettings {
             response_cache_mb: 32,
             http_max_age: 0,
             persisted_queries: Switch::On,
+            projection: Switch::On,
+            panic_on_operation: None,
+            verify_projection: false,
         }
     }
 }

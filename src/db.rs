@@ -122,18 +122,21 @@ async fn why_unreachable(url: &str, time_left: Duration, pool_err: DbErr) -> any
     }
 }
 
-/// Applies every pending migration, then indexes for search any article written before
-/// search existed (building a search document needs the application's Markdown rendering,
-/// which a migration does not have).
+/// Applies every pending migration, then builds what is derived from articles (their read
+/// documents and search documents) for any article written before it existed: building it
+/// needs the application's Markdown rendering, which a migration does not have.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await
         .context("could not migrate the database")?;
-    let indexed = crate::content::search::index::backfill(db)
+    let built = crate::content::derived::backfill(db)
         .await
-        .context("could not index existing articles for search")?;
-    if indexed > 0 {
-        tracing::info!(articles = indexed, "indexed existing articles for search");
+        .context("could not build the read and search documents of existing articles")?;
+    if built > 0 {
+        tracing::info!(
+            articles = built,
+            "built read and search documents for existing articles"
+        );
     }
     Ok(())
 }
@@ -147,11 +150,23 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
     .await
 }
 
-/// [`open`], then [`migrate`].
+/// [`migrate`], then [`open`]. The migration runs on a connection of its own, closed before
+/// the pool opens: a SQLite connection that took its snapshot while the schema was changing
+/// would otherwise keep answering "no such table" for a table that exists. (An in-memory
+/// database lives in its one connection, so it is migrated in place.)
 pub async fn open_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
-    let db = open(settings).await?;
-    migrate(&db).await?;
-    Ok(db)
+    if is_in_memory(&settings.database_url) {
+        let db = open(settings).await?;
+        migrate(&db).await?;
+        return Ok(db);
+    }
+    let schema = connect_for_schema_changes(settings).await?;
+    migrate(&schema).await?;
+    schema
+        .close()
+        .await
+        .context("could not close the migration's connection")?;
+    open(settings).await
 }
 
 /// The URL with any password hidden, for messages and logs.

@@ -1,5 +1,8 @@
 //! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), as text or JSON.
-//! Inside a request, every line carries the request's span: its id, method and path.
+//! Inside a request, every line carries the request's span: its id, method and path. Colour
+//! codes only when stderr is a terminal. A panic is logged with its backtrace.
+
+use std::{io::IsTerminal, sync::Once};
 
 use tracing_subscriber::EnvFilter;
 
@@ -10,6 +13,7 @@ pub fn init(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second call (tests) keeps the first subscriber.
     let _ = match format {
@@ -21,4 +25,23 @@ pub fn init(format: LogFormat) {
             .flatten_event(true)
             .try_init(),
     };
+    log_panics();
+}
+
+/// Logs every panic as an error with its backtrace, in the span it happened in (a request's,
+/// with its id). Without a subscriber (a test that logs nothing), the standard hook prints it
+/// instead. Installed once; the server installs it too.
+pub fn log_panics() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let standard = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if tracing::dispatcher::has_been_set() {
+                let backtrace = std::backtrace::Backtrace::force_capture();
+                tracing::error!(panic = %info, %backtrace, "panicked");
+            } else {
+                standard(info);
+            }
+        }));
+    });
 }

@@ -1,11 +1,13 @@
-//! Reading articles: visibility, filters, orders and keyset pages.
+//! Reading articles: visibility, filters, orders and keyset pages. An article is read as its
+//! document (see [`crate::model`]), one row per article, with its body only in the forms the
+//! reader asked for: a page of articles is one statement, and so is one article.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
     article::{self, ArticleStatus},
-    article_tag, author, copyright, publication, quote, speaker, tag,
+    article_document, article_tag, author, publication, quote, speaker, tag,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
@@ -18,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Error, Result, Visibility,
+    model::{ArticleRead, Body, BodyFormat, BodyFormats},
     pagination::{
         KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
     },
@@ -225,33 +228,126 @@ fn sort(order: ArticleOrder, filter: &ArticleFilter, rank: Option<SimpleExpr>) -
     })
 }
 
-/// An article with its relevance to a search (zero without one).
+/// An article's document, with the keys it sorts by and its body in the forms asked for.
 #[derive(FromQueryResult)]
-struct Ranked {
-    #[sea_orm(nested)]
-    article: article::Model,
+struct DocumentRow {
+    id: Uuid,
+    published_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    title: String,
+    /// Relevance to a search; zero without one.
     rank: f64,
+    document: String,
+    body_markdown: Option<String>,
+    body_html: Option<String>,
+    body_text: Option<String>,
 }
 
-fn sort_key(field: OrderField, r: &Ranked) -> Vec<KeyValue> {
-    let a = &r.article;
+impl DocumentRow {
+    fn read(self) -> Result<ArticleRead> {
+        let article = serde_json::from_str(&self.document).map_err(|e| {
+            anyhow::Error::new(e).context(format!("reading the document of article {}", self.id))
+        })?;
+        Ok(ArticleRead {
+            article,
+            body: Body {
+                markdown: self.body_markdown,
+                html: self.body_html,
+                plain_text: self.body_text,
+            },
+        })
+    }
+}
+
+/// `select` (articles) read as their documents, with the body in `bodies`' forms.
+fn documents(select: Select<article::Entity>, bodies: BodyFormats) -> Select<article::Entity> {
+    let body = |format: BodyFormat, column: SimpleExpr| {
+        if bodies.contains(format) {
+            column
+        } else {
+            Expr::cust("CAST(NULL AS TEXT)")
+        }
+    };
+    let document = |c: article_document::Column| Expr::col((article_document::Entity, c));
+    let mut select = select
+        .select_only()
+        .columns([
+            article::Column::Id,
+            article::Column::PublishedAt,
+            article::Column::UpdatedAt,
+            article::Column::Title,
+        ])
+        // `json` on Postgres: read as its text, not decoded.
+        .column_as(
+            document(article_document::Column::Document).cast_as(Alias::new("text")),
+            "document",
+        )
+        .column_as(
+            body(BodyFormat::Markdown, col(article::Column::Body)),
+            "body_markdown",
+        )
+        .column_as(
+            body(
+                BodyFormat::Html,
+                document(article_document::Column::BodyHtml),
+            ),
+            "body_html",
+        )
+        .column_as(
+            body(
+                BodyFormat::PlainText,
+                document(article_document::Column::BodyText),
+            ),
+            "body_text",
+        );
+    QueryTrait::query(&mut select).join(
+        JoinType::InnerJoin,
+        article_document::Entity,
+        document(article_document::Column::ArticleId)
+            .equals((article::Entity, article::Column::Id)),
+    );
+    select
+}
+
+fn sort_key(field: OrderField, r: &DocumentRow) -> Vec<KeyValue> {
     let first = match field {
-        OrderField::PublishedAt => KeyValue::Time(a.published_at),
-        OrderField::UpdatedAt => KeyValue::Time(Some(a.updated_at)),
-        OrderField::Title => KeyValue::Text(a.title.clone()),
+        OrderField::PublishedAt => KeyValue::Time(r.published_at),
+        OrderField::UpdatedAt => KeyValue::Time(Some(r.updated_at)),
+        OrderField::Title => KeyValue::Text(r.title.clone()),
         OrderField::Relevance => KeyValue::Float(r.rank),
     };
-    vec![first, KeyValue::Uuid(a.id)]
+    vec![first, KeyValue::Uuid(r.id)]
 }
 
-/// One page of the articles `visibility` may see that match `filter`, in `order`.
+/// A page of rows read as articles.
+fn read_page(page: Page<DocumentRow>) -> Result<Page<ArticleRead>> {
+    let edges = page
+        .edges
+        .into_iter()
+        .map(|e| {
+            Ok(super::pagination::Edge {
+                cursor: e.cursor,
+                node: e.node.read()?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        edges,
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+    })
+}
+
+/// One page of the articles `visibility` may see that match `filter`, in `order`, with their
+/// bodies in `bodies`' forms: one statement.
 pub async fn list(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     filter: &ArticleFilter,
     order: ArticleOrder,
     args: &PageArgs,
-) -> Result<Page<article::Model>> {
+    bodies: BodyFormats,
+) -> Result<Page<ArticleRead>> {
     let first = match order.field {
         OrderField::Title => KeyValue::Text(String::new()),
         OrderField::Relevance => KeyValue::Float(0.0),
@@ -259,17 +355,18 @@ pub async fn list(
     };
     let (select, rank) = select(db.get_database_backend(), visibility, filter);
     let sort = sort(order, filter, rank.clone())?;
-    let select = select.column_as(rank.unwrap_or_else(|| Expr::val(0.0f64)), "rank");
+    let select =
+        documents(select, bodies).column_as(rank.unwrap_or_else(|| Expr::val(0.0f64)), "rank");
     let page = fetch_page(
         db,
         select,
         &sort,
         args,
-        |r: &Ranked| sort_key(order.field, r),
+        |r: &DocumentRow| sort_key(order.field, r),
         &[first, KeyValue::Uuid(Uuid::nil())],
     )
     .await?;
-    Ok(page.map(|r| r.article))
+    read_page(page)
 }
 
 /// How many articles `visibility` may see match `filter`.
@@ -314,22 +411,24 @@ pub async fn first_pages_by_speaker(
     visibility: Visibility,
     speakers: &[Uuid],
     first: Option<i32>,
-) -> Result<HashMap<Uuid, Page<article::Model>>> {
+    bodies: BodyFormats,
+) -> Result<HashMap<Uuid, Page<ArticleRead>>> {
     let order = ArticleOrder::default();
-    let select = quoting(visibility, speakers).column_as(Expr::val(0.0f64), "rank");
+    let select =
+        documents(quoting(visibility, speakers), bodies).column_as(Expr::val(0.0f64), "rank");
     let pages = fetch_first_pages(
         db,
         select,
         quoted_speaker(),
         &sort(order, &ArticleFilter::default(), None)?,
         first,
-        |r: &Ranked| sort_key(order.field, r),
+        |r: &DocumentRow| sort_key(order.field, r),
     )
     .await?;
-    Ok(pages
+    pages
         .into_iter()
-        .map(|(speaker, page)| (speaker, page.map(|r| r.article)))
-        .collect())
+        .map(|(speaker, page)| Ok((speaker, read_page(page)?)))
+        .collect()
 }
 
 /// How many visible articles quote each of `speakers`, by speaker id (none: no entry).
@@ -341,42 +440,51 @@ pub async fn count_by_speaker(
     count_per_parent(db, quoting(visibility, speakers), quoted_speaker()).await
 }
 
-/// The visible article with `slug` or `id`, and its copyright, in one statement: an article
-/// read alone is read with everything on it, and its copyright is one row.
-pub async fn find_with_copyright(
+/// The visible article with `slug` or `id`, with its body in `bodies`' forms: one statement.
+pub async fn find(
     db: &impl ConnectionTrait,
     visibility: Visibility,
-    key: ArticleKey<'_>,
-) -> Result<Option<(article::Model, Option<copyright::Model>)>> {
+    key: &ArticleKey,
+    bodies: BodyFormats,
+) -> Result<Option<ArticleRead>> {
     let condition = match key {
-        ArticleKey::Slug(slug) => article::Column::Slug.eq(slug),
-        ArticleKey::Id(id) => article::Column::Id.eq(id),
+        ArticleKey::Slug(slug) => article::Column::Slug.eq(slug.as_str()),
+        ArticleKey::Id(id) => article::Column::Id.eq(*id),
     };
-    Ok(article::Entity::find()
-        .find_also_related(copyright::Entity)
+    let select = article::Entity::find()
         .filter(visible(visibility))
-        .filter(condition)
+        .filter(condition);
+    documents(select, bodies)
+        .column_as(Expr::val(0.0f64), "rank")
+        .into_model::<DocumentRow>()
         .one(db)
-        .await?)
+        .await?
+        .map(DocumentRow::read)
+        .transpose()
 }
 
 /// How a reader names one article.
-#[derive(Clone, Copy, Debug)]
-pub enum ArticleKey<'a> {
-    Slug(&'a str),
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArticleKey {
+    Slug(String),
     Id(Uuid),
 }
 
-/// The visible articles among `ids`, by id.
+/// The visible articles among `ids`, by id, with their bodies in `bodies`' forms: one
+/// statement.
 pub async fn by_ids(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, article::Model>> {
-    let rows = article::Entity::find()
+    bodies: BodyFormats,
+) -> Result<HashMap<Uuid, ArticleRead>> {
+    let select = article::Entity::find()
         .filter(visible(visibility))
-        .filter(article::Column::Id.is_in(ids.iter().copied()))
+        .filter(article::Column::Id.is_in(ids.iter().copied()));
+    let rows = documents(select, bodies)
+        .column_as(Expr::val(0.0f64), "rank")
+        .into_model::<DocumentRow>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    rows.into_iter().map(|r| Ok((r.id, r.read()?))).collect()
 }

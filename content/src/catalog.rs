@@ -11,74 +11,94 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Result, Visibility, articles::visible};
+use super::{
+    Result, Visibility,
+    articles::visible,
+    model::{Author, Publication, PublicationLink},
+};
 
-pub async fn authors(db: &impl ConnectionTrait) -> Result<Vec<author::Model>> {
-    Ok(author::Entity::find()
+pub(crate) fn author(a: author::Model) -> Author {
+    Author {
+        id: a.id,
+        slug: a.slug,
+        name: a.name,
+        kind: a.kind,
+    }
+}
+
+/// Every author, by slug.
+pub async fn authors(db: &impl ConnectionTrait) -> Result<Vec<Author>> {
+    let rows = author::Entity::find()
         .order_by_asc(author::Column::Slug)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(author).collect())
 }
 
 pub async fn authors_by_ids(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, author::Model>> {
+) -> Result<HashMap<Uuid, Author>> {
     let rows = author::Entity::find()
         .filter(author::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    Ok(rows.into_iter().map(|a| (a.id, author(a))).collect())
 }
 
-pub async fn find_author(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<author::Model>> {
-    Ok(author::Entity::find_by_id(id).one(db).await?)
+pub async fn find_author(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Author>> {
+    Ok(author::Entity::find_by_id(id).one(db).await?.map(author))
 }
 
-pub async fn publications(db: &impl ConnectionTrait) -> Result<Vec<publication::Model>> {
-    Ok(publication::Entity::find()
-        .order_by_asc(publication::Column::Slug)
-        .all(db)
-        .await?)
+/// Every publication, by slug, with its footer links: one statement.
+pub async fn publications(db: &impl ConnectionTrait) -> Result<Vec<Publication>> {
+    with_links(db, publication::Entity::find()).await
 }
 
+/// The publications among `ids`, by id, with their footer links: one statement.
 pub async fn publications_by_ids(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, publication::Model>> {
-    let rows = publication::Entity::find()
-        .filter(publication::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+) -> Result<HashMap<Uuid, Publication>> {
+    let select =
+        publication::Entity::find().filter(publication::Column::Id.is_in(ids.iter().copied()));
+    let found = with_links(db, select).await?;
+    Ok(found.into_iter().map(|p| (p.id, p)).collect())
 }
 
-/// The publications, by id, and each one's footer links, in display order: one statement.
-pub async fn publications_with_links(
+/// The publications `select` finds, by slug, each with its footer links in display order.
+pub(crate) async fn with_links(
     db: &impl ConnectionTrait,
-    ids: &[Uuid],
-) -> Result<(
-    HashMap<Uuid, publication::Model>,
-    HashMap<Uuid, Vec<publication_link::Model>>,
-)> {
-    // One LEFT JOIN, ordered by publication id, then by our link order.
-    let rows = publication::Entity::find()
+    select: Select<publication::Entity>,
+) -> Result<Vec<Publication>> {
+    // One LEFT JOIN, ordered by publication, then by link order.
+    let rows = select
         .find_with_related(publication_link::Entity)
-        .filter(publication::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(publication::Column::Slug)
         .order_by_asc(publication_link::Column::Position)
         .all(db)
         .await?;
-    let mut publications = HashMap::with_capacity(rows.len());
-    let mut links = HashMap::with_capacity(rows.len());
-    for (publication, its_links) in rows {
-        links.insert(publication.id, its_links);
-        publications.insert(publication.id, publication);
-    }
-    Ok((publications, links))
+    Ok(rows
+        .into_iter()
+        .map(|(p, links)| Publication {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            url: p.url,
+            sponsor_message: p.sponsor_message,
+            links: links
+                .into_iter()
+                .map(|l| PublicationLink {
+                    label: l.label,
+                    url: l.url,
+                })
+                .collect(),
+        })
+        .collect())
 }
 
-/// Each publication's footer links, in display order.
-pub async fn publication_links(
+/// Each publication's footer links as stored, in display order.
+pub(crate) async fn publication_links(
     db: &impl ConnectionTrait,
     publications: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<publication_link::Model>>> {

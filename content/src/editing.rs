@@ -6,7 +6,7 @@
 //! bundle form would write, and exports and re-imports unchanged.
 
 use chrono::{DateTime, Utc};
-use entity::{article, author, publication, speaker};
+use entity::{article, author, publication};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter,
@@ -14,9 +14,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Error, Result,
+    ArticleStatus, Error, Result, Visibility,
+    articles::{self, ArticleKey},
     bundle::{self, Bundle},
-    now, truncate_to_micros,
+    catalog,
+    derived::Stale,
+    model::{ArticleRead, Author, BodyFormat, Publication, Speaker},
+    now, speakers, truncate_to_micros,
 };
 
 /// Changes to an article: `None` leaves a field as it is; a given list replaces the whole
@@ -116,13 +120,26 @@ async fn commit<T>(txn: DatabaseTransaction, value: T) -> Result<T> {
     Ok(value)
 }
 
+/// The article `id` as a reader with every right sees it once the transaction commits, with
+/// its body in every form.
+async fn read_back(txn: &DatabaseTransaction, id: Uuid) -> Result<ArticleRead> {
+    let all = BodyFormat::ALL.into_iter().collect();
+    articles::find(txn, Visibility::All, &ArticleKey::Id(id), all)
+        .await?
+        .ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "article {id} vanished inside its transaction"
+            ))
+        })
+}
+
 /// Creates an article as a DRAFT. Its publication, author and speakers must exist; its tags
 /// are created on first use.
 pub async fn create_article(
     db: &DatabaseConnection,
     mut input: bundle::Article,
-) -> Result<article::Model> {
-    input.status = bundle::Status::Draft;
+) -> Result<ArticleRead> {
+    input.status = ArticleStatus::Draft;
     input.published_at = None;
     input.validate().map_err(as_input)?;
     let txn = super::begin_write(db).await?;
@@ -131,7 +148,8 @@ pub async fn create_article(
         .await
         .map_err(as_input)?;
     let created = find_by_slug(&txn, &input.slug).await?;
-    commit(txn, created).await
+    let read = read_back(&txn, created.id).await?;
+    commit(txn, read).await
 }
 
 /// Applies `patch` to the article `id`.
@@ -139,7 +157,7 @@ pub async fn update_article(
     db: &DatabaseConnection,
     id: Uuid,
     patch: ArticlePatch,
-) -> Result<article::Model> {
+) -> Result<ArticleRead> {
     let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?;
     let mut form = bundle_form(&txn, &current).await?;
@@ -191,25 +209,25 @@ pub async fn update_article(
     bundle::import_in(&txn, &single_article(form.clone()))
         .await
         .map_err(as_input)?;
-    let updated = find(&txn, id).await?;
-    commit(txn, updated).await
+    let read = read_back(&txn, id).await?;
+    commit(txn, read).await
 }
 
 /// Changes an article's status (and publish time), leaving its content as it is.
 async fn set_status(
     db: &DatabaseConnection,
     id: Uuid,
-    status: bundle::Status,
+    status: ArticleStatus,
     published_at: impl FnOnce(Option<DateTime<Utc>>) -> Option<DateTime<Utc>>,
-) -> Result<article::Model> {
+) -> Result<ArticleRead> {
     let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?;
     let mut form = bundle_form(&txn, &current).await?;
     form.status = status;
     form.published_at = published_at(current.published_at).map(truncate_to_micros);
-    let updated = article::ActiveModel {
+    article::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(id),
-        status: Set(bundle::status(status)),
+        status: Set(status),
         published_at: Set(form.published_at),
         content_hash: Set(bundle::content_hash(&form)),
         updated_at: Set(now()),
@@ -217,7 +235,11 @@ async fn set_status(
     }
     .update(&txn)
     .await?;
-    commit(txn, updated).await
+    let mut stale = Stale::default();
+    stale.touched([id]);
+    stale.refresh(&txn).await?;
+    let read = read_back(&txn, id).await?;
+    commit(txn, read).await
 }
 
 /// Publishes now, or at `at`: a time in the future schedules the article, hidden from
@@ -226,27 +248,29 @@ pub async fn publish_article(
     db: &DatabaseConnection,
     id: Uuid,
     at: Option<DateTime<Utc>>,
-) -> Result<article::Model> {
+) -> Result<ArticleRead> {
     let at = at.unwrap_or_else(now);
-    set_status(db, id, bundle::Status::Published, |_| Some(at)).await
+    set_status(db, id, ArticleStatus::Published, |_| Some(at)).await
 }
 
 /// Back to DRAFT; the publish time is kept, so republishing can restore it.
-pub async fn unpublish_article(db: &DatabaseConnection, id: Uuid) -> Result<article::Model> {
-    set_status(db, id, bundle::Status::Draft, |t| t).await
+pub async fn unpublish_article(db: &DatabaseConnection, id: Uuid) -> Result<ArticleRead> {
+    set_status(db, id, ArticleStatus::Draft, |t| t).await
 }
 
-pub async fn archive_article(db: &DatabaseConnection, id: Uuid) -> Result<article::Model> {
-    set_status(db, id, bundle::Status::Archived, |t| t).await
+pub async fn archive_article(db: &DatabaseConnection, id: Uuid) -> Result<ArticleRead> {
+    set_status(db, id, ArticleStatus::Archived, |t| t).await
 }
 
-/// Deletes an article with its key points, quotes, links, tags and copyright.
+/// Deletes an article with its key points, quotes, links, tags and copyright, and everything
+/// derived from it (ON DELETE CASCADE).
 pub async fn delete_article(db: &DatabaseConnection, id: Uuid) -> Result<()> {
-    let result = article::Entity::delete_by_id(id).exec(db).await?;
+    let txn = super::begin_write(db).await?;
+    let result = article::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(Error::NotFound(format!("no article with id {id}")));
     }
-    Ok(())
+    commit(txn, ()).await
 }
 
 /// Creates or updates by slug: the catalogue entries articles refer to.
@@ -256,55 +280,61 @@ async fn upsert(db: &DatabaseConnection, bundle: Bundle) -> Result<()> {
     commit(txn, ()).await
 }
 
-/// Upserts the one catalogue entry in `bundle`, then reads it back by `slug`.
-async fn upsert_one<E: EntityTrait>(
-    db: &DatabaseConnection,
-    bundle: Bundle,
-    slug_column: E::Column,
-    slug: &str,
-) -> Result<E::Model> {
-    upsert(db, bundle).await?;
-    E::find()
-        .filter(slug_column.eq(slug))
+pub async fn upsert_speaker(db: &DatabaseConnection, input: bundle::Speaker) -> Result<Speaker> {
+    let slug = input.slug.clone();
+    upsert(
+        db,
+        Bundle {
+            speakers: vec![input],
+            ..empty()
+        },
+    )
+    .await?;
+    speakers::find_by_slug(db, &slug)
+        .await?
+        .ok_or_else(|| vanished(&slug))
+}
+
+pub async fn upsert_author(db: &DatabaseConnection, input: bundle::Author) -> Result<Author> {
+    let slug = input.slug.clone();
+    upsert(
+        db,
+        Bundle {
+            authors: vec![input],
+            ..empty()
+        },
+    )
+    .await?;
+    author::Entity::find()
+        .filter(author::Column::Slug.eq(slug.as_str()))
         .one(db)
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("{slug:?} vanished after its upsert")))
-}
-
-pub async fn upsert_speaker(
-    db: &DatabaseConnection,
-    input: bundle::Speaker,
-) -> Result<speaker::Model> {
-    let slug = input.slug.clone();
-    let bundle = Bundle {
-        speakers: vec![input],
-        ..empty()
-    };
-    upsert_one::<speaker::Entity>(db, bundle, speaker::Column::Slug, &slug).await
-}
-
-pub async fn upsert_author(
-    db: &DatabaseConnection,
-    input: bundle::Author,
-) -> Result<author::Model> {
-    let slug = input.slug.clone();
-    let bundle = Bundle {
-        authors: vec![input],
-        ..empty()
-    };
-    upsert_one::<author::Entity>(db, bundle, author::Column::Slug, &slug).await
+        .map(catalog::author)
+        .ok_or_else(|| vanished(&slug))
 }
 
 pub async fn upsert_publication(
     db: &DatabaseConnection,
     input: bundle::Publication,
-) -> Result<publication::Model> {
+) -> Result<Publication> {
     let slug = input.slug.clone();
-    let bundle = Bundle {
-        publications: vec![input],
-        ..empty()
-    };
-    upsert_one::<publication::Entity>(db, bundle, publication::Column::Slug, &slug).await
+    upsert(
+        db,
+        Bundle {
+            publications: vec![input],
+            ..empty()
+        },
+    )
+    .await?;
+    let select = publication::Entity::find().filter(publication::Column::Slug.eq(slug.as_str()));
+    catalog::with_links(db, select)
+        .await?
+        .pop()
+        .ok_or_else(|| vanished(&slug))
+}
+
+fn vanished(slug: &str) -> Error {
+    Error::Internal(anyhow::anyhow!("{slug:?} vanished after its upsert"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ pub mod body;
 pub mod bundle;
 pub mod catalog;
 pub mod demo;
+pub mod derived;
 pub mod editing;
+pub mod model;
 pub mod pagination;
 pub mod quotes;
 pub mod search;
@@ -15,6 +17,10 @@ pub mod speakers;
 pub mod tokens;
 pub mod validate;
 pub mod version;
+
+/// The content's vocabulary: one enum per idea, stored as the entity's column values and
+/// exchanged (import, export, documents) by the names these serialize to.
+pub use entity::{article::ArticleStatus, author::AuthorKind, related_link::LinkRel};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{
     Result, Visibility,
     articles::visible,
+    model::{FoundQuote, Quote, Speaker},
     pagination::{
         KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
     },
@@ -30,7 +31,8 @@ pub struct QuoteFilter {
     pub search: Option<SearchQuery>,
 }
 
-/// A quote with its article's publish time, the first component of its sort key.
+/// A quote with its speaker, and its article's publish time, the first component of its sort
+/// key.
 #[derive(Clone, Debug, FromQueryResult)]
 struct QuoteRow {
     id: Uuid,
@@ -39,26 +41,62 @@ struct QuoteRow {
     position: i32,
     text: String,
     context: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    speaker_slug: String,
+    speaker_name: String,
+    speaker_role: Option<String>,
+    speaker_organization: Option<String>,
     article_published_at: Option<DateTime<Utc>>,
     /// Relevance to a search; zero without one.
     rank: f64,
 }
 
-impl From<QuoteRow> for quote::Model {
+impl From<QuoteRow> for FoundQuote {
     fn from(r: QuoteRow) -> Self {
         Self {
-            id: r.id,
             article_id: r.article_id,
-            speaker_id: r.speaker_id,
-            position: r.position,
-            text: r.text,
-            context: r.context,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            quote: Quote {
+                id: r.id,
+                position: r.position,
+                text: r.text,
+                context: r.context,
+                speaker: Speaker {
+                    id: r.speaker_id,
+                    slug: r.speaker_slug,
+                    name: r.speaker_name,
+                    role: r.speaker_role,
+                    organization: r.speaker_organization,
+                },
+            },
         }
     }
+}
+
+/// The columns of a [`QuoteRow`] beyond the quote's own: its speaker's, and its article's
+/// publish time.
+fn with_speaker(select: Select<quote::Entity>) -> Select<quote::Entity> {
+    let speaker = |c: speaker::Column| Expr::col((speaker::Entity, c));
+    select
+        .select_only()
+        .columns([
+            quote::Column::Id,
+            quote::Column::ArticleId,
+            quote::Column::SpeakerId,
+            quote::Column::Position,
+            quote::Column::Text,
+            quote::Column::Context,
+        ])
+        .column_as(speaker(speaker::Column::Slug), "speaker_slug")
+        .column_as(speaker(speaker::Column::Name), "speaker_name")
+        .column_as(speaker(speaker::Column::Role), "speaker_role")
+        .column_as(
+            speaker(speaker::Column::Organization),
+            "speaker_organization",
+        )
+        .column_as(
+            Expr::col((article::Entity, article::Column::PublishedAt)),
+            "article_published_at",
+        )
+        .join(JoinType::InnerJoin, quote::Relation::Speaker.def())
 }
 
 /// The quotes `visibility` may see that match `filter`, and with a search, their relevance.
@@ -135,14 +173,10 @@ pub async fn list(
     visibility: Visibility,
     filter: &QuoteFilter,
     args: &PageArgs,
-) -> Result<Page<quote::Model>> {
+) -> Result<Page<FoundQuote>> {
     let (select, rank) = select(db.get_database_backend(), visibility, filter);
-    let select = select
-        .column_as(
-            Expr::col((article::Entity, article::Column::PublishedAt)),
-            "article_published_at",
-        )
-        .column_as(rank.clone().unwrap_or_else(|| Expr::val(0.0f64)), "rank");
+    let select =
+        with_speaker(select).column_as(rank.clone().unwrap_or_else(|| Expr::val(0.0f64)), "rank");
     let page = match rank {
         Some(rank) => {
             fetch_page(
@@ -189,18 +223,14 @@ pub async fn first_pages_by_speaker(
     visibility: Visibility,
     speakers: &[Uuid],
     first: Option<i32>,
-) -> Result<HashMap<Uuid, Page<quote::Model>>> {
+) -> Result<HashMap<Uuid, Page<FoundQuote>>> {
     let (select, _) = select(
         db.get_database_backend(),
         visibility,
         &QuoteFilter::default(),
     );
-    let select = select
+    let select = with_speaker(select)
         .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()))
-        .column_as(
-            Expr::col((article::Entity, article::Column::PublishedAt)),
-            "article_published_at",
-        )
         .column_as(Expr::val(0.0f64), "rank");
     let pages = fetch_first_pages(
         db,

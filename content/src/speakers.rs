@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use super::{
     Result,
+    model::Speaker,
     pagination::{KeyValue, Page, PageArgs, SortSpec, fetch_page},
 };
 
 /// One page of all speakers, by slug.
-pub async fn list(db: &impl ConnectionTrait, args: &PageArgs) -> Result<Page<speaker::Model>> {
+pub async fn list(db: &impl ConnectionTrait, args: &PageArgs) -> Result<Page<Speaker>> {
     let sort = SortSpec {
         name: "speakers".into(),
         columns: vec![(
@@ -31,26 +32,25 @@ pub async fn list(db: &impl ConnectionTrait, args: &PageArgs) -> Result<Page<spe
         &[KeyValue::Text(String::new())],
     )
     .await
+    .map(|page| page.map(|s| Speaker::from(&s)))
 }
 
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
     Ok(speaker::Entity::find().count(db).await?)
 }
 
-pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<speaker::Model>> {
+pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<Speaker>> {
     Ok(speaker::Entity::find()
         .filter(speaker::Column::Slug.eq(slug))
         .one(db)
-        .await?)
+        .await?
+        .map(|s| Speaker::from(&s)))
 }
 
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, speaker::Model>> {
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Speaker>> {
     let rows = speaker::Entity::find()
         .filter(speaker::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+    Ok(rows.iter().map(|s| (s.id, Speaker::from(s))).collect())
 }

@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod article;
+pub mod article_document;
 pub mod article_search_doc;
 pub mod article_tag;
 pub mod author;

@@ -1,14 +1,19 @@
 //! A link related to an article: its canonical URL, a source, or further reading.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LinkRel {
     #[sea_orm(string_value = "canonical")]
     Canonical,
     #[sea_orm(string_value = "source")]
     Source,
+    #[default]
     #[sea_orm(string_value = "related")]
     Related,
 }

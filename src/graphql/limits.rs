@@ -8,42 +8,27 @@
 //!    statements of its own), depth, fields, aliases, directives, fragment cycles; then
 //!    what async-graphql would trip on: NUL characters, an unknown `operationName`, variables
 //!    of unknown types;
-//! 3. after validation, which the first two keep small: the schema-aware complexity, where a
-//!    connection costs its page size times what it selects ([`page_cost`]).
+//! 3. with the request's variables, which the first two keep cheap: the schema-aware
+//!    complexity, where a connection costs its page size times what it selects (see
+//!    [`super::complexity`]).
 //!
 //! A rejection is a request error with `extensions.code = "LIMIT_EXCEEDED"` and
 //! `extensions.limit` naming the limit, so a client and `/metrics` can tell them apart.
 
-use std::{collections::HashMap, sync::Arc};
-
-use quick_cache::{Weighter, sync::Cache};
+use std::collections::HashMap;
 
 use async_graphql::{
-    Request, ServerError, ServerResult, ValidationResult, Value,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
-    },
+    Request, ServerError, ServerResult, Value,
     parser::types::{BaseType, ExecutableDocument, Selection, SelectionSet, Type},
 };
 
-use crate::{config::QueryLimits, content::pagination};
+use crate::config::QueryLimits;
 
 /// The code of every limit rejection.
 pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
 
 /// How deeply brackets may nest in the text: the parser's own recursion limit.
 const MAX_NESTING: usize = 64;
-
-/// The cost of a connection field: its page size (`first`, else `last`, else the default)
-/// times what each node selects, plus one for the field itself.
-pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .unwrap_or(pagination::DEFAULT_PAGE_SIZE)
-        .clamp(0, pagination::MAX_PAGE_SIZE);
-    let size = usize::try_from(size).unwrap_or_default();
-    size.saturating_mul(child_complexity).saturating_add(1)
-}
 
 /// A limit a request went over.
 pub fn exceeded(limit: &str, max: usize, actual: usize, message: String) -> ServerError {
@@ -282,7 +267,7 @@ fn coded(code: &str, message: String) -> ServerError {
 }
 
 /// Postgres text cannot hold NUL, and no content has it: refused for both backends alike.
-fn check_no_nul(request: &Request) -> ServerResult<()> {
+pub fn check_no_nul(request: &Request) -> ServerResult<()> {
     fn has_nul(value: &Value) -> bool {
         match value {
             Value::String(s) => s.contains('\0'),
@@ -291,20 +276,33 @@ fn check_no_nul(request: &Request) -> ServerResult<()> {
             _ => false,
         }
     }
-    let in_query = request.query.contains('\0') || request.query.contains("\\u0000");
-    let in_variables = request.variables.iter().any(|(_, v)| has_nul(v));
-    if in_query || in_variables {
-        return Err(coded(
-            "BAD_USER_INPUT",
-            "text may not contain the NUL character (U+0000)".to_owned(),
-        ));
+    let field = if request.query.contains('\0') || request.query.contains("\\u0000") {
+        Some("query".to_owned())
+    } else {
+        request
+            .variables
+            .iter()
+            .find(|(_, v)| has_nul(v))
+            .map(|(name, _)| format!("variables.{name}"))
+    };
+    match field {
+        None => Ok(()),
+        Some(field) => {
+            let mut err = coded(
+                "BAD_USER_INPUT",
+                "text may not contain the NUL character (U+0000)".to_owned(),
+            );
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("field", field);
+            Err(err)
+        }
     }
-    Ok(())
 }
 
 /// An `operationName` the document does not have: refused here, where the message can keep
 /// the (client-chosen, unbounded) name short.
-fn check_operation_name(doc: &ExecutableDocument, name: Option<&str>) -> ServerResult<()> {
+pub fn check_operation_name(doc: &ExecutableDocument, name: Option<&str>) -> ServerResult<()> {
     let Some(name) = name else { return Ok(()) };
     if doc
         .operations
@@ -323,7 +321,7 @@ fn check_operation_name(doc: &ExecutableDocument, name: Option<&str>) -> ServerR
 
 /// Variables must be of types the schema has (async-graphql would panic on a list default of
 /// an unknown type).
-fn check_variable_types(
+pub fn check_variable_types(
     doc: &ExecutableDocument,
     types: &std::collections::BTreeMap<String, async_graphql::registry::MetaType>,
 ) -> ServerResult<()> {
@@ -351,92 +349,20 @@ fn check_variable_types(
     Ok(())
 }
 
-/// Memory for parsed documents that passed the checks, by their text.
-const DOCUMENTS_BYTES: u64 = 8 << 20;
-
-/// Parsed documents weigh several times their text.
-#[derive(Clone)]
-struct ByText;
-
-impl Weighter<Arc<str>, ExecutableDocument> for ByText {
-    fn weight(&self, text: &Arc<str>, _: &ExecutableDocument) -> u64 {
-        text.len() as u64 * 8 + 256
-    }
-}
-
-/// The async-graphql extension that applies the limits. It keeps the documents that passed
-/// them, parsed: clients send the same few queries again and again, and a known text is
-/// neither parsed nor checked twice.
-#[derive(Clone)]
-pub struct Limits {
-    limits: Arc<QueryLimits>,
-    documents: Arc<Cache<Arc<str>, ExecutableDocument, ByText>>,
-}
-
-impl Limits {
-    pub fn new(limits: QueryLimits) -> Self {
-        Self {
-            limits: Arc::new(limits),
-            documents: Arc::new(Cache::with_weighter(1_024, DOCUMENTS_BYTES, ByText)),
-        }
-    }
-}
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Limits {
-    /// Before async-graphql's own parse-time checks, which expand fragments without
-    /// memoizing: the document parsed here is the one it then uses.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        check_no_nul(&request)?;
-        let operation_name = request.operation_name.clone();
-        if let Some(doc) = self.documents.get(request.query.as_str()) {
-            check_operation_name(&doc, operation_name.as_deref())?;
-            request.set_parsed_query(doc);
-            return next.run(ctx, request).await;
-        }
-        check_text(&request.query, &self.limits)?;
-        // A syntax error is left for the parse step to report, with its code.
-        if let Ok(doc) = request.parsed_query() {
-            check_document(doc, &self.limits)?;
-            check_operation_name(doc, operation_name.as_deref())?;
-            check_variable_types(doc, &ctx.schema_env.registry.types)?;
-            let doc = doc.clone();
-            self.documents
-                .insert(Arc::from(request.query.as_str()), doc);
-        }
-        next.run(ctx, request).await
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let max = self.limits.max_complexity;
-        if result.complexity > max {
-            return Err(vec![exceeded(
-                "complexity",
-                max,
-                result.complexity,
-                format!(
-                    "the query's complexity is {}; at most {max} is allowed (ask for smaller pages or fewer fields)",
-                    result.complexity
-                ),
-            )]);
-        }
-        Ok(result)
+/// Stage 3: the operation's complexity, at most the limit. A complexity that cannot be
+/// computed (a page size that is not a number) passes here: validation refuses the request.
+pub fn check_complexity(complexity: Option<usize>, limits: &QueryLimits) -> ServerResult<()> {
+    let max = limits.max_complexity;
+    match complexity {
+        Some(actual) if actual > max => Err(exceeded(
+            "complexity",
+            max,
+            actual,
+            format!(
+                "the query's complexity is {actual}; at most {max} is allowed (ask for smaller pages or fewer fields)"
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -451,13 +377,5 @@ mod tests {
         assert_eq!(bracket_nesting("{ a # {{{{{{\n }"), 1);
         assert_eq!(bracket_nesting(r#"{ a(s: """ {{{ \""" {{{ """) }"#), 2);
         assert_eq!(bracket_nesting(r#"{ a(s: "\"{{{") }"#), 2);
-    }
-
-    #[test]
-    fn page_cost_weights_by_page_size() {
-        assert_eq!(page_cost(Some(100), None, 10), 1_001);
-        assert_eq!(page_cost(None, Some(5), 10), 51);
-        assert_eq!(page_cost(None, None, 10), 201);
-        assert_eq!(page_cost(Some(1_000_000), None, 10), 1_001);
     }
 }

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     content::{self, Access, editing},
-    graphql::batch::{PublicationSet, Reader},
+    graphql::batch::Reader,
 };
 
 pub struct MutationRoot;
@@ -119,7 +119,7 @@ impl MutationRoot {
         input: AuthorInput,
     ) -> async_graphql::Result<Author> {
         let w = writer(ctx)?;
-        Ok(Author::from(
+        Ok(Author(
             editing::upsert_author(&w.db, input.into()).await.gql()?,
         ))
     }
@@ -134,7 +134,6 @@ impl MutationRoot {
         let p = editing::upsert_publication(&w.db, input.into())
             .await
             .gql()?;
-        let set = PublicationSet::new(w.clone(), vec![p.id]);
-        Ok(Publication::new(p, set))
+        Ok(Publication(p))
     }
 }

@@ -1,31 +1,98 @@
 //! The query root: what frontends and mobile clients read.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputType, Lookahead, Object};
 
 use super::{
     ResultExt,
-    batch::{PublicationSet, Reader},
     types::{
-        Article, ArticleConnection, ArticleFilter, ArticleOrder, Author, GlobalId, Kind, Node,
-        Publication, Quote, QuoteConnection, QuoteFilter, Speaker, SpeakerConnection, Tag,
-        TotalCount, connection, reader,
+        Article, ArticleConnection, ArticleFilter, ArticleOrder, Author, BodyFormat, GlobalId,
+        Kind, Node, Publication, Quote, QuoteConnection, QuoteFilter, Speaker, SpeakerConnection,
+        Tag, TotalCount, connection, reader,
     },
 };
 use crate::content::{
     self,
     articles::{self, ArticleKey},
     catalog,
+    model::{self, BodyFormats},
     pagination::PageArgs,
     quotes, speakers,
 };
 
 pub struct QueryRoot;
 
-/// The article with `id`, if the reader may see it.
-/// One article, with its copyright (the detail query reads everything on it).
-async fn find_article(reader: &Reader, key: ArticleKey<'_>) -> content::Result<Option<Article>> {
-    let found = articles::find_with_copyright(&reader.db, reader.visibility, key).await?;
-    Ok(found.map(|(a, copyright)| Article::one_with_copyright(reader, a, copyright)))
+/// The forms of the body asked for by the `body` fields `articles` select: read with the
+/// articles, in the same statement.
+fn bodies<'a>(articles: impl IntoIterator<Item = Lookahead<'a>>) -> BodyFormats {
+    articles
+        .into_iter()
+        .flat_map(|a| a.field("body").selection_fields())
+        .map(|body| {
+            let format = body
+                .arguments()
+                .ok()
+                .and_then(|args| args.into_iter().find(|(name, _)| name == "format"))
+                .and_then(|(_, value)| BodyFormat::parse(Some(value)).ok());
+            format.map_or(model::BodyFormat::Markdown, Into::into)
+        })
+        .collect()
+}
+
+/// One article, with the body forms the selection asks for.
+async fn find_article(
+    ctx: &Context<'_>,
+    key: &ArticleKey,
+    bodies: BodyFormats,
+) -> content::Result<Option<Article>> {
+    let reader = reader(ctx);
+    let found = articles::find(&reader.db, reader.visibility, key, bodies).await?;
+    Ok(found.map(|read| Article::one(reader, read)))
+}
+
+/// The article `article(slug:, id:)` names: exactly one of the two, an id of an article.
+pub fn article_key(slug: Option<String>, id: Option<ID>) -> content::Result<ArticleKey> {
+    match (slug, id) {
+        (Some(slug), None) => Ok(ArticleKey::Slug(slug)),
+        (None, Some(id)) => {
+            let id = GlobalId::decode("id", &id)?;
+            if id.kind != Kind::Article {
+                return Err(content::Error::invalid("id", "is not an Article id"));
+            }
+            Ok(ArticleKey::Id(id.id))
+        }
+        _ => Err(content::Error::invalid(
+            "slug",
+            "give exactly one of `slug` or `id`",
+        )),
+    }
+}
+
+/// What `articles(...)` asks for: a page, a filter and an order.
+pub struct ListArgs {
+    pub page: PageArgs,
+    pub filter: articles::ArticleFilter,
+    pub order: articles::ArticleOrder,
+}
+
+impl ListArgs {
+    /// The arguments of `articles`, checked; with no order, best match first for a search,
+    /// else newest first.
+    pub fn new(
+        page: PageArgs,
+        filter: Option<ArticleFilter>,
+        order_by: Option<ArticleOrder>,
+    ) -> content::Result<Self> {
+        let filter = filter.unwrap_or_default().into_content("filter")?;
+        let order = match order_by {
+            Some(order) => order.into(),
+            None => articles::ArticleOrder::default_for(&filter),
+        };
+        Ok(Self {
+            page,
+            filter,
+            order,
+        })
+    }
 }
 
 #[Object(name = "Query")]
@@ -36,10 +103,13 @@ impl QueryRoot {
         let reader = reader(ctx);
         let db = &reader.db;
         Ok(match id.kind {
-            Kind::Article => find_article(reader, ArticleKey::Id(id.id))
-                .await
-                .gql()?
-                .map(Node::Article),
+            Kind::Article => {
+                let wanted = bodies([ctx.look_ahead()]);
+                find_article(ctx, &ArticleKey::Id(id.id), wanted)
+                    .await
+                    .gql()?
+                    .map(Node::Article)
+            }
             Kind::Speaker => speakers::by_ids(db, &[id.id])
                 .await
                 .gql()?
@@ -48,17 +118,12 @@ impl QueryRoot {
             Kind::Author => catalog::find_author(db, id.id)
                 .await
                 .gql()?
-                .map(|a| Node::Author(a.into())),
+                .map(|a| Node::Author(Author(a))),
             Kind::Publication => catalog::publications_by_ids(db, &[id.id])
                 .await
                 .gql()?
                 .remove(&id.id)
-                .map(|p| {
-                    Node::Publication(Publication::new(
-                        p,
-                        PublicationSet::new(reader.clone(), vec![id.id]),
-                    ))
-                }),
+                .map(|p| Node::Publication(Publication(p))),
             Kind::Quote | Kind::KeyPoint | Kind::RelatedLink => None,
         })
     }
@@ -70,28 +135,15 @@ impl QueryRoot {
         slug: Option<String>,
         id: Option<ID>,
     ) -> async_graphql::Result<Option<Article>> {
-        let reader = reader(ctx);
-        match (slug, id) {
-            (Some(slug), None) => find_article(reader, ArticleKey::Slug(&slug)).await.gql(),
-            (None, Some(id)) => {
-                let id = GlobalId::decode("id", &id).gql()?;
-                if id.kind != Kind::Article {
-                    return Err(content::Error::invalid("id", "is not an Article id")).gql();
-                }
-                find_article(reader, ArticleKey::Id(id.id)).await.gql()
-            }
-            _ => Err(content::Error::invalid(
-                "slug",
-                "give exactly one of `slug` or `id`",
-            ))
-            .gql(),
-        }
+        let key = article_key(slug, id).gql()?;
+        let wanted = bodies([ctx.look_ahead()]);
+        find_article(ctx, &key, wanted).await.gql()
     }
 
     /// Articles you can see, newest first (best match first for a search) unless `orderBy`
     /// says otherwise. `first`/`last` are between 0 and 100 (default 20).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, last, child_complexity)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -102,26 +154,28 @@ impl QueryRoot {
         filter: Option<ArticleFilter>,
         order_by: Option<ArticleOrder>,
     ) -> async_graphql::Result<ArticleConnection> {
-        let args = PageArgs {
+        let page = PageArgs {
             first,
             after,
             last,
             before,
         };
-        let filter = filter.unwrap_or_default().into_content("filter").gql()?;
-        let order = match order_by {
-            Some(order) => order.into(),
-            None => articles::ArticleOrder::default_for(&filter),
-        };
+        let ListArgs {
+            page,
+            filter,
+            order,
+        } = ListArgs::new(page, filter, order_by).gql()?;
+        let look = ctx.look_ahead();
+        let wanted = bodies([look.field("nodes"), look.field("edges").field("node")]);
         let reader = reader(ctx);
-        let page = articles::list(&reader.db, reader.visibility, &filter, order, &args)
+        let page = articles::list(&reader.db, reader.visibility, &filter, order, &page, wanted)
             .await
             .gql()?;
         let search = filter.search.clone();
         Ok(connection(
             page,
             TotalCount::Articles(reader.visibility, filter),
-            |a| Article::found(reader, a, search),
+            |reads| Article::found(reader, reads, search),
         ))
     }
 
@@ -138,7 +192,7 @@ impl QueryRoot {
     }
 
     /// Everyone quoted, by slug.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, None, child_complexity)")]
     async fn speakers(
         &self,
         ctx: &Context<'_>,
@@ -159,7 +213,7 @@ impl QueryRoot {
 
     /// Quotes in articles you can see, newest article first, then in article order; for a
     /// search, best match first.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, None, child_complexity)")]
     async fn quotes(
         &self,
         ctx: &Context<'_>,
@@ -180,7 +234,7 @@ impl QueryRoot {
         Ok(connection(
             page,
             TotalCount::Quotes(reader.visibility, filter),
-            |q| Quote::all(reader, q),
+            |found| Quote::found(reader, found),
         ))
     }
 
@@ -192,7 +246,13 @@ impl QueryRoot {
             .gql()?;
         Ok(counts
             .into_iter()
-            .map(|c| Tag::counted(c.id, c.slug, c.article_count))
+            .map(|c| {
+                let tag = model::Tag {
+                    id: c.id,
+                    slug: c.slug,
+                };
+                Tag::counted(tag, c.article_count)
+            })
             .collect())
     }
 
@@ -202,16 +262,17 @@ impl QueryRoot {
             .await
             .gql()?
             .into_iter()
-            .map(Author::from)
+            .map(Author)
             .collect())
     }
 
     /// Every publication, by slug.
     async fn publications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Publication>> {
-        let reader = reader(ctx);
-        Ok(Publication::all(
-            reader,
-            catalog::publications(&reader.db).await.gql()?,
-        ))
+        Ok(catalog::publications(&reader(ctx).db)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Publication)
+            .collect())
     }
 }

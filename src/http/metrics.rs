@@ -59,6 +59,7 @@ pub struct Metrics {
     responses: Family<StatusLabels, Counter>,
     caches: Family<CacheLabels, Counter>,
     statements: Counter,
+    projected: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -79,6 +80,7 @@ impl Default for Metrics {
         let responses = Family::<StatusLabels, Counter>::default();
         let caches = Family::<CacheLabels, Counter>::default();
         let statements = Counter::default();
+        let projected = Counter::default();
         let (pool_connections, pool_idle, pool_max) =
             (Gauge::default(), Gauge::default(), Gauge::default());
         registry.register(
@@ -112,6 +114,11 @@ impl Default for Metrics {
             statements.clone(),
         );
         registry.register(
+            "graphql_projected",
+            "GraphQL operations answered by the projection, straight from articles' documents (the rest ran through the schema's resolvers)",
+            projected.clone(),
+        );
+        registry.register(
             "db_pool_connections",
             "Open connections in the database pool",
             pool_connections.clone(),
@@ -134,6 +141,7 @@ impl Default for Metrics {
             responses,
             caches,
             statements,
+            projected,
             pool_connections,
             pool_idle,
             pool_max,
@@ -201,6 +209,11 @@ impl Metrics {
 
     pub fn statement(&self) {
         self.statements.inc();
+    }
+
+    /// An operation the projection answered.
+    pub fn projected(&self) {
+        self.projected.inc();
     }
 
     fn observe_pool(&self, db: &DatabaseConnection) {

@@ -18,14 +18,15 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::{ServeSettings, Switch},
-    graphql::AppSchema,
+    graphql::engine::Engine,
 };
 
 pub use metrics::Metrics;
 
 /// What every handler can reach.
 pub struct AppState {
-    pub schema: AppSchema,
+    /// Runs GraphQL requests.
+    pub engine: Engine,
     pub db: DatabaseConnection,
     pub settings: ServeSettings,
     pub metrics: Arc<Metrics>,
@@ -84,9 +85,19 @@ pub fn server(
     db: DatabaseConnection,
     settings: &ServeSettings,
 ) -> std::io::Result<Server> {
+    crate::telemetry::log_panics();
     let metrics = Arc::new(Metrics::default());
+    let uncounted = db.clone();
     let db = instrument(db, metrics.clone(), Duration::from_millis(settings.slow_ms));
-    let schema = crate::graphql::build_schema(db.clone(), settings);
+    let schema = crate::graphql::build_schema(settings);
+    let mut engine = Engine::new(
+        schema,
+        settings.limits.clone(),
+        settings.projection == Switch::On,
+    );
+    if settings.verify_projection {
+        engine = engine.verifying(uncounted);
+    }
     let state = web::Data::new(AppState {
         settings: settings.clone(),
         metrics,
@@ -94,7 +105,7 @@ pub fn server(
         response_cache: (settings.response_cache == Switch::On)
             .then(|| response_cache::ResponseCache::new(db.clone(), settings.response_cache_mb)),
         persisted: persisted::Store::new(settings.persisted_queries == Switch::On),
-        schema,
+        engine,
         db,
     });
     let origins = settings.cors_origins.clone();

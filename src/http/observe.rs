@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use actix_web::{
+    HttpMessage,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderMap, HeaderName, HeaderValue},
@@ -16,6 +17,10 @@ use tracing::Instrument;
 use super::AppState;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, for handlers (in the request's extensions).
+#[derive(Clone)]
+pub struct RequestId(pub String);
 
 /// The client's request id if it is 1 to 64 of `A-Za-z0-9._-`, else a new one.
 fn request_id(headers: &HeaderMap) -> String {
@@ -45,6 +50,7 @@ pub async fn observe(
         path = %req.path()
     );
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    req.extensions_mut().insert(RequestId(id.clone()));
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
@@ -57,7 +63,7 @@ pub async fn observe(
     span.in_scope(|| {
         tracing::info!(
             status,
-            duration_ms = started.elapsed().as_secs_f64() * 1e3,
+            duration_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
             "answered"
         );
     });

@@ -197,7 +197,13 @@ pub async fn spawn_with(options: Options) -> TestApp {
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
-    let server = http::server(listener, server_db, &options.settings).expect("build the server");
+    // Every answer the projection gives is checked against the schema's resolvers: a
+    // difference fails the request, so every query of the suite is a differential test.
+    let settings = ServeSettings {
+        verify_projection: true,
+        ..options.settings
+    };
+    let server = http::server(listener, server_db, &settings).expect("build the server");
     tokio::spawn(server);
 
     TestApp {

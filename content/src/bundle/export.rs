@@ -6,7 +6,7 @@
 use std::{collections::HashMap, future::Future};
 
 use anyhow::anyhow;
-use entity::{article, author, related_link, speaker};
+use entity::{article, speaker};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel,
     TransactionTrait,
@@ -14,8 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Article, Author, AuthorKind, Bundle, Copyright, LinkRel, Publication, PublicationLink, Quote,
-    RelatedLink, Speaker, Status, VERSION,
+    Article, Author, Bundle, Copyright, Publication, PublicationLink, Quote, RelatedLink, Speaker,
+    VERSION,
 };
 use crate::{Error, Result, article_parts, catalog, speakers};
 
@@ -31,8 +31,6 @@ pub async fn export(db: &impl ConnectionTrait) -> Result<Bundle> {
     let speakers = speaker::Entity::find().all(db).await?;
     let articles = article::Entity::find().all(db).await?;
 
-    let publication_ids: Vec<Uuid> = publications.iter().map(|p| p.id).collect();
-    let mut links = in_chunks(&publication_ids, |ids| catalog::publication_links(db, ids)).await?;
     let known = Slugs {
         publications: slugs(publications.iter().map(|p| (p.id, &p.slug))),
         authors: slugs(authors.iter().map(|a| (a.id, &a.slug))),
@@ -45,10 +43,14 @@ pub async fn export(db: &impl ConnectionTrait) -> Result<Bundle> {
         publications: publications
             .into_iter()
             .map(|p| Publication {
-                links: take(&mut links, p.id, |l| PublicationLink {
-                    label: l.label,
-                    url: l.url,
-                }),
+                links: p
+                    .links
+                    .into_iter()
+                    .map(|l| PublicationLink {
+                        label: l.label,
+                        url: l.url,
+                    })
+                    .collect(),
                 slug: p.slug,
                 name: p.name,
                 url: p.url,
@@ -60,7 +62,7 @@ pub async fn export(db: &impl ConnectionTrait) -> Result<Bundle> {
             .map(|a| Author {
                 slug: a.slug,
                 name: a.name,
-                kind: kind(a.kind),
+                kind: a.kind,
             })
             .collect(),
         speakers: speakers
@@ -179,7 +181,7 @@ pub(crate) async fn article_forms(
             related_links: take(&mut related_links, a.id, |l| RelatedLink {
                 url: l.url,
                 title: l.title,
-                rel: rel(l.rel),
+                rel: l.rel,
             }),
             copyright: copyrights.remove(&a.id).map(|c| Copyright {
                 holder: c.holder,
@@ -191,7 +193,7 @@ pub(crate) async fn article_forms(
             title: a.title,
             summary: a.summary,
             body: a.body,
-            status: status(a.status),
+            status: a.status,
             published_at: a.published_at,
             publication,
             author,
@@ -231,28 +233,4 @@ fn take<T, U>(
 
 fn slugs<'a>(rows: impl Iterator<Item = (Uuid, &'a String)>) -> HashMap<Uuid, String> {
     rows.map(|(id, slug)| (id, slug.clone())).collect()
-}
-
-fn status(s: article::ArticleStatus) -> Status {
-    match s {
-        article::ArticleStatus::Draft => Status::Draft,
-        article::ArticleStatus::Published => Status::Published,
-        article::ArticleStatus::Archived => Status::Archived,
-    }
-}
-
-fn rel(r: related_link::LinkRel) -> LinkRel {
-    match r {
-        related_link::LinkRel::Canonical => LinkRel::Canonical,
-        related_link::LinkRel::Source => LinkRel::Source,
-        related_link::LinkRel::Related => LinkRel::Related,
-    }
-}
-
-fn kind(k: author::AuthorKind) -> AuthorKind {
-    match k {
-        author::AuthorKind::Person => AuthorKind::Person,
-        author::AuthorKind::Organization => AuthorKind::Organization,
-        author::AuthorKind::AiModel => AuthorKind::AiModel,
-    }
 }

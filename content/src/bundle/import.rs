@@ -15,8 +15,12 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Article, Bundle, LinkRel, Status, locate};
-use crate::{Error, Result, body, now, search, truncate_to_micros};
+use super::{Article, Bundle, locate};
+use crate::{
+    Error, Result, body,
+    derived::{self, Stale},
+    now, truncate_to_micros,
+};
 
 /// Bind parameters per statement, kept well under SQLite's limit (32,766) and Postgres' (65,535).
 pub(crate) const MAX_PARAMS: usize = 30_000;
@@ -105,10 +109,15 @@ struct Importer {
     authors: HashMap<String, Uuid>,
     speakers: HashMap<String, Uuid>,
     tags: HashMap<String, Uuid>,
-    /// Articles created or changed: their search documents are rebuilt.
+    /// Articles created or changed: everything derived from them is rebuilt.
     written: Vec<Uuid>,
-    /// Speakers whose name changed: the documents of articles quoting them are rebuilt.
+    /// Speakers whose name changed: the articles quoting them are searched by it, and show it.
     renamed_speakers: Vec<Uuid>,
+    /// Speakers whose role or organization changed: the articles quoting them show it.
+    changed_speakers: Vec<Uuid>,
+    /// Authors and publications that changed: the articles they wrote or carry show them.
+    changed_authors: Vec<Uuid>,
+    changed_publications: Vec<Uuid>,
     report: ImportReport,
 }
 
@@ -173,30 +182,6 @@ pub(crate) fn content_hash(article: &Article) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-pub(crate) fn status(s: Status) -> article::ArticleStatus {
-    match s {
-        Status::Draft => article::ArticleStatus::Draft,
-        Status::Published => article::ArticleStatus::Published,
-        Status::Archived => article::ArticleStatus::Archived,
-    }
-}
-
-fn rel(r: LinkRel) -> related_link::LinkRel {
-    match r {
-        LinkRel::Canonical => related_link::LinkRel::Canonical,
-        LinkRel::Source => related_link::LinkRel::Source,
-        LinkRel::Related => related_link::LinkRel::Related,
-    }
-}
-
-fn kind(k: super::AuthorKind) -> author::AuthorKind {
-    match k {
-        super::AuthorKind::Person => author::AuthorKind::Person,
-        super::AuthorKind::Organization => author::AuthorKind::Organization,
-        super::AuthorKind::AiModel => author::AuthorKind::AiModel,
-    }
-}
-
 #[derive(FromQueryResult)]
 struct ExistingArticle {
     id: Uuid,
@@ -212,11 +197,13 @@ impl Importer {
         self.resolve_references(txn, bundle).await?;
         self.tags(txn, bundle).await?;
         self.articles(txn, bundle).await?;
-        let mut reindex = std::mem::take(&mut self.written);
-        reindex.extend(search::index::articles_quoting(txn, &self.renamed_speakers).await?);
-        reindex.sort_unstable();
-        reindex.dedup();
-        search::index::reindex_articles(txn, &reindex).await?;
+        let mut stale = Stale::default();
+        stale.written(std::mem::take(&mut self.written));
+        stale.renamed(derived::quoting(txn, &self.renamed_speakers).await?);
+        stale.touched(derived::quoting(txn, &self.changed_speakers).await?);
+        stale.touched(derived::by_authors(txn, &self.changed_authors).await?);
+        stale.touched(derived::in_publications(txn, &self.changed_publications).await?);
+        stale.refresh(txn).await?;
         Ok(self.report)
     }
 
@@ -272,6 +259,7 @@ impl Importer {
                     .update(txn)
                     .await?;
                     replaced.push(old.id);
+                    self.changed_publications.push(old.id);
                     self.report.publications.updated += 1;
                     old.id
                 }
@@ -325,7 +313,7 @@ impl Importer {
         let mut rows = Vec::new();
         for a in &bundle.authors {
             match existing.get(&a.slug) {
-                Some(old) if old.name == a.name && old.kind == kind(a.kind) => {
+                Some(old) if old.name == a.name && old.kind == a.kind => {
                     self.authors.insert(a.slug.clone(), old.id);
                     self.report.authors.unchanged += 1;
                 }
@@ -333,13 +321,14 @@ impl Importer {
                     author::ActiveModel {
                         id: sea_orm::ActiveValue::Unchanged(old.id),
                         name: Set(a.name.clone()),
-                        kind: Set(kind(a.kind)),
+                        kind: Set(a.kind),
                         updated_at: Set(t),
                         ..Default::default()
                     }
                     .update(txn)
                     .await?;
                     self.authors.insert(a.slug.clone(), old.id);
+                    self.changed_authors.push(old.id);
                     self.report.authors.updated += 1;
                 }
                 None => {
@@ -348,7 +337,7 @@ impl Importer {
                         id: Set(id),
                         slug: Set(a.slug.clone()),
                         name: Set(a.name.clone()),
-                        kind: Set(kind(a.kind)),
+                        kind: Set(a.kind),
                         created_at: Set(t),
                         updated_at: Set(t),
                     });
@@ -383,6 +372,8 @@ impl Importer {
                 Some(old) => {
                     if old.name != s.name {
                         self.renamed_speakers.push(old.id);
+                    } else {
+                        self.changed_speakers.push(old.id);
                     }
                     speaker::ActiveModel {
                         id: sea_orm::ActiveValue::Unchanged(old.id),
@@ -559,7 +550,7 @@ impl Importer {
                 summary: Set(a.summary.clone()),
                 body: Set(a.body.clone()),
                 word_count: Set(body::word_count(&a.body)),
-                status: Set(status(a.status)),
+                status: Set(a.status),
                 published_at: Set(a.published_at.map(truncate_to_micros)),
                 section: Set(a.section.clone()),
                 canonical_url: Set(a.canonical_url.clone()),
@@ -643,7 +634,7 @@ impl Parts {
                 position: Set(i as i32 + 1),
                 url: Set(l.url.clone()),
                 title: Set(l.title.clone()),
-                rel: Set(rel(l.rel)),
+                rel: Set(l.rel),
                 created_at: Set(t),
                 updated_at: Set(t),
             });

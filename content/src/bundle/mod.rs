@@ -7,12 +7,12 @@ pub(crate) mod import;
 pub(crate) use export::article_forms;
 pub use export::{export, export_snapshot};
 pub use import::{Counts, ImportReport, import};
-pub(crate) use import::{content_hash, import_in, status};
+pub(crate) use import::{content_hash, import_in};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Result, validate};
+use crate::{ArticleStatus, AuthorKind, Error, LinkRel, Result, validate};
 
 /// The only format version so far.
 pub const VERSION: u32 = 1;
@@ -49,14 +49,6 @@ pub struct PublicationLink {
     pub url: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AuthorKind {
-    Person,
-    Organization,
-    AiModel,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Author {
@@ -74,23 +66,6 @@ pub struct Speaker {
     pub organization: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Status {
-    Draft,
-    Published,
-    Archived,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LinkRel {
-    Canonical,
-    Source,
-    #[default]
-    Related,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Article {
@@ -99,7 +74,7 @@ pub struct Article {
     pub summary: Option<String>,
     /// Markdown.
     pub body: String,
-    pub status: Status,
+    pub status: ArticleStatus,
     pub published_at: Option<DateTime<Utc>>,
     /// Publication slug.
     pub publication: String,
@@ -273,7 +248,7 @@ impl Article {
         validate::text("title", &self.title, validate::MAX_TITLE)?;
         validate::optional_text("summary", self.summary.as_deref(), validate::MAX_SHORT_TEXT)?;
         validate::optional_text("body", Some(&self.body), validate::MAX_BODY)?;
-        if self.status == Status::Published && self.published_at.is_none() {
+        if self.status == ArticleStatus::Published && self.published_at.is_none() {
             return Err(Error::invalid(
                 "publishedAt",
                 "is required when status is PUBLISHED",

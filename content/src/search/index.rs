@@ -1,37 +1,27 @@
-//! Keeping the search index current: an article's search document (and its quotes') is
-//! rebuilt from the database inside the transaction that changed the article, so a search
-//! never sees content the reader cannot, or misses content a write just committed.
+//! The search index's documents: an article's (and its quotes') are rebuilt from the database
+//! inside the transaction that changed the article, by the mechanism that keeps everything
+//! derived from an article current ([`crate::derived`]), so a search never sees content the
+//! reader cannot, or misses content a write just committed.
 //!
 //! Deleting an article or a quote deletes its document (ON DELETE CASCADE; on SQLite the
 //! FTS5 index follows by trigger). A status change needs nothing: visibility is applied when
 //! searching, from the article row.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use entity::{
-    article, article_search_doc, article_tag, key_point, quote, quote_search_doc, speaker, tag,
-};
+use entity::{article_search_doc, quote, quote_search_doc};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Expr, JoinType, Query},
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Query,
 };
 use uuid::Uuid;
 
-use crate::{
-    Result, body,
-    bundle::import::{LOOKUP_CHUNK, insert_all},
-};
+use crate::{Result, bundle::import::insert_all, derived::Rows};
 
 use super::snippet::{MARK_END, MARK_START};
 
 /// How much of a body is searched, in characters: a `tsvector` holds at most 1 MB, and the
 /// first 100,000 characters (some 15,000 words) say what any news article is about.
 pub const MAX_BODY_CHARS: usize = 100_000;
-
-/// Articles whose documents are rebuilt per round of statements.
-const ARTICLES_PER_ROUND: usize = 500;
 
 /// Text as it goes into the index: without the characters snippets use as markers.
 fn clean(text: &str) -> String {
@@ -45,128 +35,94 @@ fn truncated(text: &str, max: usize) -> &str {
     }
 }
 
-#[derive(FromQueryResult)]
-struct ArticleText {
-    id: Uuid,
-    title: String,
-    summary: Option<String>,
-    body: String,
-}
-
-#[derive(FromQueryResult)]
-struct QuoteText {
+/// A quote as its search document is made of.
+struct QuoteText<'a> {
     id: Uuid,
     article_id: Uuid,
-    text: String,
-    context: Option<String>,
-    speaker_name: String,
+    text: &'a str,
+    context: Option<&'a str>,
+    speaker_name: &'a str,
 }
 
-#[derive(FromQueryResult)]
-struct ArticleLine {
-    article_id: Uuid,
-    text: String,
-}
-
-/// Rebuilds the search documents of the articles `ids` (and of their quotes) from what the
-/// database holds now. Ids of articles that no longer exist are skipped.
-pub async fn reindex_articles(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
-    for chunk in ids.chunks(ARTICLES_PER_ROUND) {
-        reindex_round(db, chunk).await?;
+/// Rewrites the search documents of the articles `ids` (and of their quotes) from `rows`, the
+/// round of rows [`crate::derived`] read; `plain_text` holds their bodies as plain text.
+pub(crate) async fn rewrite(
+    db: &impl ConnectionTrait,
+    rows: &Rows,
+    ids: &[Uuid],
+    plain_text: &HashMap<Uuid, String>,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(())
-}
+    let wanted: HashSet<Uuid> = ids.iter().copied().collect();
+    let of = |id: &Uuid| wanted.contains(id);
+    let key_points = rows
+        .key_points
+        .iter()
+        .filter(|(id, _)| of(id))
+        .flat_map(|(id, points)| points.iter().map(|k| (*id, k.text.as_str())));
+    let tags = rows
+        .tags
+        .iter()
+        .filter(|(id, _)| of(id))
+        .flat_map(|(id, tags)| tags.iter().map(|t| (*id, t.slug.as_str())));
+    let quotes: Vec<QuoteText> = rows
+        .quotes
+        .iter()
+        .filter(|(id, _)| of(id))
+        .flat_map(|(_, quotes)| quotes)
+        .map(|q| QuoteText {
+            id: q.id,
+            article_id: q.article_id,
+            text: &q.text,
+            context: q.context.as_deref(),
+            speaker_name: rows
+                .speakers
+                .get(&q.speaker_id)
+                .map_or("", |s| s.name.as_str()),
+        })
+        .collect();
 
-async fn reindex_round(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
-    let articles = article::Entity::find()
-        .select_only()
-        .columns([
-            article::Column::Id,
-            article::Column::Title,
-            article::Column::Summary,
-            article::Column::Body,
-        ])
-        .filter(article::Column::Id.is_in(ids.iter().copied()))
-        .into_model::<ArticleText>()
-        .all(db)
-        .await?;
-    let key_points = key_point::Entity::find()
-        .select_only()
-        .columns([key_point::Column::ArticleId, key_point::Column::Text])
-        .filter(key_point::Column::ArticleId.is_in(ids.iter().copied()))
-        .order_by_asc(key_point::Column::ArticleId)
-        .order_by_asc(key_point::Column::Position)
-        .into_model::<ArticleLine>()
-        .all(db)
-        .await?;
-    let tags = article_tag::Entity::find()
-        .select_only()
-        .column(article_tag::Column::ArticleId)
-        .column_as(Expr::col((tag::Entity, tag::Column::Slug)), "text")
-        .join(JoinType::InnerJoin, article_tag::Relation::Tag.def())
-        .filter(article_tag::Column::ArticleId.is_in(ids.iter().copied()))
-        .order_by_asc(article_tag::Column::ArticleId)
-        .order_by_asc(article_tag::Column::Position)
-        .into_model::<ArticleLine>()
-        .all(db)
-        .await?;
-    let quotes = quote::Entity::find()
-        .select_only()
-        .columns([
-            quote::Column::Id,
-            quote::Column::ArticleId,
-            quote::Column::Text,
-            quote::Column::Context,
-        ])
-        .column_as(
-            Expr::col((speaker::Entity, speaker::Column::Name)),
-            "speaker_name",
-        )
-        .join(JoinType::InnerJoin, quote::Relation::Speaker.def())
-        .filter(quote::Column::ArticleId.is_in(ids.iter().copied()))
-        .order_by_asc(quote::Column::ArticleId)
-        .order_by_asc(quote::Column::Position)
-        .into_model::<QuoteText>()
-        .all(db)
-        .await?;
-
-    let lines = |rows: Vec<ArticleLine>, separator: &str| {
+    let lines = |rows: &mut dyn Iterator<Item = (Uuid, &str)>, separator: &str| {
         let mut joined: HashMap<Uuid, String> = HashMap::new();
-        for row in rows {
-            let text = joined.entry(row.article_id).or_default();
+        for (article, line) in rows {
+            let text = joined.entry(article).or_default();
             if !text.is_empty() {
                 text.push_str(separator);
             }
-            text.push_str(&clean(&row.text));
+            text.push_str(&clean(line));
         }
         joined
     };
-    let mut key_points = lines(key_points, "\n");
-    let mut tags = lines(tags, " ");
+    let mut key_points = lines(&mut { key_points }, "\n");
+    let mut tags = lines(&mut { tags }, " ");
     let mut quote_lines: HashMap<Uuid, String> = HashMap::new();
     let mut quote_docs = Vec::with_capacity(quotes.len());
     for q in &quotes {
-        let context = q.context.as_deref().map(clean).unwrap_or_default();
+        let context = q.context.map(clean).unwrap_or_default();
         let line = quote_lines.entry(q.article_id).or_default();
         if !line.is_empty() {
             line.push('\n');
         }
         // As a snippet shows it: "text — Speaker, context".
-        let said = match q.context.as_deref() {
+        let said = match q.context {
             Some(context) => format!("{} — {}, {context}", q.text, q.speaker_name),
             None => format!("{} — {}", q.text, q.speaker_name),
         };
         line.push_str(&clean(&said));
         quote_docs.push(quote_search_doc::ActiveModel {
             quote_id: Set(q.id),
-            text: Set(clean(&q.text)),
+            text: Set(clean(q.text)),
             context: Set(context),
-            speaker: Set(clean(&q.speaker_name)),
+            speaker: Set(clean(q.speaker_name)),
             ..Default::default()
         });
     }
-    let article_docs: Vec<article_search_doc::ActiveModel> = articles
+    let article_docs: Vec<article_search_doc::ActiveModel> = rows
+        .articles
         .iter()
+        .filter(|a| of(&a.id))
         .map(|a| article_search_doc::ActiveModel {
             article_id: Set(a.id),
             title: Set(clean(&a.title)),
@@ -175,7 +131,7 @@ async fn reindex_round(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
             quotes: Set(quote_lines.remove(&a.id).unwrap_or_default()),
             tags: Set(tags.remove(&a.id).unwrap_or_default()),
             body: Set(clean(truncated(
-                &body::to_plain_text(&a.body),
+                plain_text.get(&a.id).map_or("", String::as_str),
                 MAX_BODY_CHARS,
             ))),
             ..Default::default()
@@ -200,49 +156,4 @@ async fn reindex_round(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
         .await?;
     insert_all(db, article_docs, 7).await?;
     insert_all(db, quote_docs, 4).await
-}
-
-/// The articles quoting one of `speakers`: after a speaker's name changed, their documents
-/// need rebuilding (the name is in them).
-pub async fn articles_quoting(db: &impl ConnectionTrait, speakers: &[Uuid]) -> Result<Vec<Uuid>> {
-    let mut articles: Vec<Uuid> = Vec::new();
-    for chunk in speakers.chunks(LOOKUP_CHUNK) {
-        articles.extend(
-            quote::Entity::find()
-                .select_only()
-                .column(quote::Column::ArticleId)
-                .distinct()
-                .filter(quote::Column::SpeakerId.is_in(chunk.iter().copied()))
-                .into_tuple::<Uuid>()
-                .all(db)
-                .await?,
-        );
-    }
-    Ok(articles)
-}
-
-/// Indexes every article that has no search document yet (articles written before search
-/// existed), in one transaction. Returns how many it indexed.
-pub async fn backfill(db: &DatabaseConnection) -> Result<usize> {
-    let missing: Vec<Uuid> = article::Entity::find()
-        .select_only()
-        .column(article::Column::Id)
-        .filter(
-            article::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(article_search_doc::Column::ArticleId)
-                    .from(article_search_doc::Entity)
-                    .to_owned(),
-            ),
-        )
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?;
-    if missing.is_empty() {
-        return Ok(0);
-    }
-    let txn = crate::begin_write(db).await?;
-    reindex_articles(&txn, &missing).await?;
-    txn.commit().await?;
-    Ok(missing.len())
 }

@@ -1,15 +1,18 @@
-//! The article: a news story with its key points, quotes, links and copyright.
+//! The article: a news story with its key points, quotes, links and copyright, resolved from
+//! its document.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Object};
-use entity::article;
+use async_graphql::{Enum, ID, Object};
 
 use super::{
     Author, Copyright, DateTime, GlobalId, KeyPoint, Kind, Publication, Quote, RelatedLink, Tag,
 };
 use crate::{
-    content::{self, body, search::SearchQuery},
+    content::{
+        self,
+        model::{self, ArticleRead},
+    },
     graphql::{
         ResultExt,
         batch::{ArticleSet, Reader},
@@ -18,34 +21,16 @@ use crate::{
 };
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "content::ArticleStatus")]
 pub enum ArticleStatus {
     Draft,
     Published,
     Archived,
 }
 
-impl From<article::ArticleStatus> for ArticleStatus {
-    fn from(s: article::ArticleStatus) -> Self {
-        match s {
-            article::ArticleStatus::Draft => Self::Draft,
-            article::ArticleStatus::Published => Self::Published,
-            article::ArticleStatus::Archived => Self::Archived,
-        }
-    }
-}
-
-impl From<ArticleStatus> for article::ArticleStatus {
-    fn from(s: ArticleStatus) -> Self {
-        match s {
-            ArticleStatus::Draft => Self::Draft,
-            ArticleStatus::Published => Self::Published,
-            ArticleStatus::Archived => Self::Archived,
-        }
-    }
-}
-
 /// How to serve an article's body.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "content::model::BodyFormat")]
 pub enum BodyFormat {
     /// The Markdown source, as written.
     Markdown,
@@ -55,52 +40,155 @@ pub enum BodyFormat {
     PlainText,
 }
 
-/// An article, and the set it was returned with (its relations load for the whole set).
+/// An article, and the set it was returned with (what its document does not hold loads for
+/// the whole set).
 #[derive(Clone)]
 pub struct Article {
-    model: article::Model,
+    read: Arc<ArticleRead>,
     set: Arc<ArticleSet>,
 }
 
 impl Article {
-    pub fn new(model: article::Model, set: Arc<ArticleSet>) -> Self {
-        Self { model, set }
+    pub fn new(read: Arc<ArticleRead>, set: Arc<ArticleSet>) -> Self {
+        Self { read, set }
     }
 
     /// Articles returned together, sharing one set.
-    pub fn all(reader: &Reader, models: Vec<article::Model>) -> Vec<Self> {
-        let set = ArticleSet::new(reader.clone(), models);
-        set.articles()
-            .iter()
-            .map(|m| Self::new(m.clone(), set.clone()))
-            .collect()
+    pub fn all(reader: &Reader, reads: Vec<ArticleRead>) -> Vec<Self> {
+        Self::in_set(ArticleSet::new(reader.clone(), reads))
     }
 
     /// Articles a search found: each can give a snippet of what matched.
     pub fn found(
         reader: &Reader,
-        models: Vec<article::Model>,
-        search: Option<SearchQuery>,
+        reads: Vec<ArticleRead>,
+        search: Option<content::search::SearchQuery>,
     ) -> Vec<Self> {
-        let set = ArticleSet::found(reader.clone(), models, search);
+        Self::in_set(ArticleSet::found(reader.clone(), reads, search))
+    }
+
+    pub fn one(reader: &Reader, read: ArticleRead) -> Self {
+        let mut all = Self::all(reader, vec![read]);
+        all.remove(0)
+    }
+
+    fn in_set(set: Arc<ArticleSet>) -> Vec<Self> {
         set.articles()
             .iter()
-            .map(|m| Self::new(m.clone(), set.clone()))
+            .map(|a| Self::new(a.clone(), set.clone()))
             .collect()
     }
 
-    pub fn one(reader: &Reader, model: article::Model) -> Self {
-        Self::new(model.clone(), ArticleSet::new(reader.clone(), vec![model]))
+    fn doc(&self) -> &model::Article {
+        &self.read.article
     }
+}
 
-    /// One article read with its copyright.
-    pub fn one_with_copyright(
-        reader: &Reader,
-        model: article::Model,
-        copyright: Option<entity::copyright::Model>,
-    ) -> Self {
-        let set = ArticleSet::one_with_copyright(reader.clone(), model.clone(), copyright);
-        Self::new(model, set)
+#[Object(serial)]
+impl Article {
+    pub async fn id(&self) -> ID {
+        GlobalId::new(Kind::Article, self.doc().id).encode()
+    }
+    async fn slug(&self) -> &str {
+        &self.doc().slug
+    }
+    async fn title(&self) -> &str {
+        &self.doc().title
+    }
+    async fn summary(&self) -> Option<&str> {
+        self.doc().summary.as_deref()
+    }
+    /// The body, as Markdown (default), sanitized HTML, or plain text.
+    async fn body(
+        &self,
+        #[graphql(default_with = "Some(BodyFormat::Markdown)")] format: Option<BodyFormat>,
+    ) -> async_graphql::Result<String> {
+        let format = format.unwrap_or(BodyFormat::Markdown).into();
+        if let Some(body) = self.read.body.get(format) {
+            return Ok(body.to_owned());
+        }
+        self.set
+            .body(self.doc().id, format)
+            .await
+            .gql()?
+            .ok_or_else(|| missing("the article's body"))
+    }
+    async fn status(&self) -> ArticleStatus {
+        self.doc().status.into()
+    }
+    /// When the article was (or will be) published; null for drafts never published.
+    async fn published_at(&self) -> Option<DateTime> {
+        self.doc().published_at.map(DateTime)
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.doc().created_at)
+    }
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.doc().updated_at)
+    }
+    async fn section(&self) -> Option<&str> {
+        self.doc().section.as_deref()
+    }
+    async fn canonical_url(&self) -> Option<&str> {
+        self.doc().canonical_url.as_deref()
+    }
+    /// Words in the body as a reader sees it.
+    async fn word_count(&self) -> i32 {
+        self.doc().word_count
+    }
+    /// Minutes to read the body at 200 words a minute, rounded up.
+    async fn reading_time_minutes(&self) -> i32 {
+        content::body::reading_time_minutes(self.doc().word_count)
+    }
+    async fn author(&self) -> Option<Author> {
+        self.doc().author.clone().map(Author)
+    }
+    async fn publication(&self) -> Publication {
+        Publication(self.doc().publication.clone())
+    }
+    /// Tags, in the article's order.
+    async fn tags(&self) -> Vec<Tag> {
+        let set = self.set.tags();
+        self.doc()
+            .tags
+            .iter()
+            .map(|t| Tag::in_set(t.clone(), set.clone()))
+            .collect()
+    }
+    /// The ordered bullet list at the top of the story.
+    async fn key_points(&self) -> Vec<KeyPoint> {
+        self.doc()
+            .key_points
+            .iter()
+            .cloned()
+            .map(KeyPoint)
+            .collect()
+    }
+    /// Quotes, in the order they appear in the story.
+    async fn quotes(&self) -> Vec<Quote> {
+        let set = self.set.quotes();
+        self.doc()
+            .quotes
+            .iter()
+            .map(|q| Quote::new(q.clone(), self.doc().id, set.clone()))
+            .collect()
+    }
+    async fn related_links(&self) -> Vec<RelatedLink> {
+        self.doc()
+            .related_links
+            .iter()
+            .cloned()
+            .map(RelatedLink)
+            .collect()
+    }
+    async fn copyright(&self) -> Option<Copyright> {
+        self.doc().copyright.clone().map(Copyright)
+    }
+    /// For an article found by `articles(filter: { search })`: the passage that matched, as
+    /// an HTML fragment (text escaped, matching words in `<mark>`, passages joined by " … ").
+    /// Null when the article was not found by a search.
+    async fn search_snippet(&self) -> async_graphql::Result<Option<String>> {
+        self.set.snippet(self.doc().id).await.gql()
     }
 }
 
@@ -108,115 +196,4 @@ fn missing(what: &str) -> async_graphql::Error {
     graphql_error(content::Error::Internal(anyhow::anyhow!(
         "{what} is missing"
     )))
-}
-
-#[Object]
-impl Article {
-    pub async fn id(&self) -> ID {
-        GlobalId::new(Kind::Article, self.model.id).encode()
-    }
-    async fn slug(&self) -> &str {
-        &self.model.slug
-    }
-    async fn title(&self) -> &str {
-        &self.model.title
-    }
-    async fn summary(&self) -> Option<&str> {
-        self.model.summary.as_deref()
-    }
-    /// The body, as Markdown (default), sanitized HTML, or plain text.
-    async fn body(
-        &self,
-        #[graphql(default_with = "Some(BodyFormat::Markdown)")] format: Option<BodyFormat>,
-    ) -> String {
-        match format.unwrap_or(BodyFormat::Markdown) {
-            BodyFormat::Markdown => self.model.body.clone(),
-            BodyFormat::Html => body::to_html(&self.model.body),
-            BodyFormat::PlainText => body::to_plain_text(&self.model.body),
-        }
-    }
-    async fn status(&self) -> ArticleStatus {
-        self.model.status.into()
-    }
-    /// When the article was (or will be) published; null for drafts never published.
-    async fn published_at(&self) -> Option<DateTime> {
-        self.model.published_at.map(DateTime)
-    }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.model.created_at)
-    }
-    async fn updated_at(&self) -> DateTime {
-        DateTime(self.model.updated_at)
-    }
-    async fn section(&self) -> Option<&str> {
-        self.model.section.as_deref()
-    }
-    async fn canonical_url(&self) -> Option<&str> {
-        self.model.canonical_url.as_deref()
-    }
-    /// Words in the body as a reader sees it.
-    async fn word_count(&self) -> i32 {
-        self.model.word_count
-    }
-    /// Minutes to read the body at 200 words a minute, rounded up.
-    async fn reading_time_minutes(&self) -> i32 {
-        body::reading_time_minutes(self.model.word_count)
-    }
-    async fn author(&self) -> async_graphql::Result<Option<Author>> {
-        let Some(id) = self.model.author_id else {
-            return Ok(None);
-        };
-        Ok(self.set.author(id).await.gql()?.map(Author::from))
-    }
-    async fn publication(&self) -> async_graphql::Result<Publication> {
-        let found = self
-            .set
-            .publication(self.model.publication_id)
-            .await
-            .gql()?;
-        found
-            .map(|(model, set)| Publication::new(model, set))
-            .ok_or_else(|| missing("the article's publication"))
-    }
-    /// Tags, in the article's order.
-    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
-        // Counts asked for come with the tags, in the same statement.
-        let counted = ctx.look_ahead().field("articleCount").exists();
-        let (tags, set) = self.set.tags(self.model.id, counted).await.gql()?;
-        Ok(tags
-            .into_iter()
-            .map(|t| Tag::in_set(t, set.clone()))
-            .collect())
-    }
-    /// The ordered bullet list at the top of the story.
-    async fn key_points(&self) -> async_graphql::Result<Vec<KeyPoint>> {
-        let points = self.set.key_points(self.model.id).await.gql()?;
-        Ok(points.into_iter().map(KeyPoint::from).collect())
-    }
-    /// Quotes, in the order they appear in the story.
-    async fn quotes(&self) -> async_graphql::Result<Vec<Quote>> {
-        let (quotes, set) = self.set.quotes(self.model.id).await.gql()?;
-        Ok(quotes
-            .into_iter()
-            .map(|q| Quote::new(q, set.clone()))
-            .collect())
-    }
-    async fn related_links(&self) -> async_graphql::Result<Vec<RelatedLink>> {
-        let links = self.set.related_links(self.model.id).await.gql()?;
-        Ok(links.into_iter().map(RelatedLink::from).collect())
-    }
-    async fn copyright(&self) -> async_graphql::Result<Option<Copyright>> {
-        Ok(self
-            .set
-            .copyright(self.model.id)
-            .await
-            .gql()?
-            .map(Copyright::from))
-    }
-    /// For an article found by `articles(filter: { search })`: the passage that matched, as
-    /// an HTML fragment (text escaped, matching words in `<mark>`, passages joined by " … ").
-    /// Null when the article was not found by a search.
-    async fn search_snippet(&self) -> async_graphql::Result<Option<String>> {
-        self.set.snippet(self.model.id).await.gql()
-    }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{InputObject, MaybeUndefined};
 
 use super::{AuthorKind, LinkRel};
-use crate::content::{Error, bundle, editing::ArticlePatch as ContentPatch};
+use crate::content::{ArticleStatus, Error, bundle, editing::ArticlePatch as ContentPatch};
 
 /// A new article. References (publication, author, speakers) are slugs; tags are created on
 /// first use.
@@ -118,11 +118,7 @@ impl From<RelatedLinkInput> for bundle::RelatedLink {
         Self {
             url: l.url,
             title: l.title,
-            rel: match l.rel {
-                LinkRel::Canonical => bundle::LinkRel::Canonical,
-                LinkRel::Source => bundle::LinkRel::Source,
-                LinkRel::Related => bundle::LinkRel::Related,
-            },
+            rel: l.rel.into(),
         }
     }
 }
@@ -164,7 +160,7 @@ impl From<ArticleInput> for bundle::Article {
             title: a.title,
             summary: a.summary,
             body: a.body,
-            status: bundle::Status::Draft,
+            status: ArticleStatus::Draft,
             published_at: None,
             publication: a.publication,
             author: a.author,
@@ -226,11 +222,7 @@ impl From<AuthorInput> for bundle::Author {
         Self {
             slug: a.slug,
             name: a.name,
-            kind: match a.kind {
-                AuthorKind::Person => bundle::AuthorKind::Person,
-                AuthorKind::Organization => bundle::AuthorKind::Organization,
-                AuthorKind::AiModel => bundle::AuthorKind::AiModel,
-            },
+            kind: a.kind.into(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! GraphQL output and input types, built from entity models. The schema is the contract
-//! frontends code against; tables may change beneath it.
+//! GraphQL output and input types, mapped from the content layer's read types and onto its
+//! write types. The schema is the contract frontends code against; tables may change beneath
+//! it, and this layer never sees one.
 
 mod article;
 mod catalog;
@@ -15,7 +16,8 @@ mod speaker;
 pub use article::{Article, ArticleStatus, BodyFormat};
 pub use catalog::{Author, AuthorKind, Publication, PublicationLink, Tag};
 pub use connection::{
-    ArticleConnection, QuoteConnection, SpeakerConnection, TotalCount, connection,
+    ArticleConnection, Connection, Edge, PageInfo, QuoteConnection, SpeakerConnection, TotalCount,
+    connection,
 };
 pub use edits::{
     ArticleInput, ArticlePatch, AuthorInput, CopyrightInput, PublicationInput,
@@ -32,7 +34,7 @@ use async_graphql::Context;
 
 use super::batch::Reader;
 
-/// Who is reading, and the database (see [`crate::graphql::prepare`]).
+/// Who is reading, and the database (see [`crate::graphql::engine`]).
 pub(crate) fn reader<'a>(ctx: &Context<'a>) -> &'a Reader {
     ctx.data_unchecked::<Reader>()
 }

@@ -1,31 +1,31 @@
 //! The parts of an article: key points, related links, copyright.
 
-use async_graphql::{Enum, ID, SimpleObject};
-use entity::{copyright, key_point, related_link};
+use async_graphql::{Enum, ID, Object};
 
 use super::{GlobalId, Kind};
+use crate::content::{self, model};
+
+#[derive(Clone, Debug)]
+pub struct KeyPoint(pub model::KeyPoint);
 
 /// One entry of the ordered bullet list at the top of a story.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct KeyPoint {
-    pub id: ID,
+#[Object(serial)]
+impl KeyPoint {
+    async fn id(&self) -> ID {
+        GlobalId::new(Kind::KeyPoint, self.0.id).encode()
+    }
     /// 1-based.
-    pub position: i32,
-    pub text: String,
-}
-
-impl From<key_point::Model> for KeyPoint {
-    fn from(m: key_point::Model) -> Self {
-        Self {
-            id: GlobalId::new(Kind::KeyPoint, m.id).encode(),
-            position: m.position,
-            text: m.text,
-        }
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
     }
 }
 
 /// How a link relates to the article.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "content::LinkRel")]
 pub enum LinkRel {
     /// The article's own canonical location.
     Canonical,
@@ -35,54 +35,45 @@ pub enum LinkRel {
     Related,
 }
 
-impl From<related_link::LinkRel> for LinkRel {
-    fn from(r: related_link::LinkRel) -> Self {
-        match r {
-            related_link::LinkRel::Canonical => Self::Canonical,
-            related_link::LinkRel::Source => Self::Source,
-            related_link::LinkRel::Related => Self::Related,
-        }
-    }
-}
+#[derive(Clone, Debug)]
+pub struct RelatedLink(pub model::RelatedLink);
 
-#[derive(SimpleObject, Clone, Debug)]
-pub struct RelatedLink {
-    pub id: ID,
+#[Object(serial)]
+impl RelatedLink {
+    async fn id(&self) -> ID {
+        GlobalId::new(Kind::RelatedLink, self.0.id).encode()
+    }
     /// 1-based.
-    pub position: i32,
-    pub url: String,
-    pub title: Option<String>,
-    pub rel: LinkRel,
-}
-
-impl From<related_link::Model> for RelatedLink {
-    fn from(m: related_link::Model) -> Self {
-        Self {
-            id: GlobalId::new(Kind::RelatedLink, m.id).encode(),
-            position: m.position,
-            url: m.url,
-            title: m.title,
-            rel: m.rel.into(),
-        }
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    async fn rel(&self) -> LinkRel {
+        self.0.rel.into()
     }
 }
+
+#[derive(Clone, Debug)]
+pub struct Copyright(pub model::Copyright);
 
 /// Who holds the rights to an article, and on what terms.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct Copyright {
-    pub holder: String,
-    pub notice: String,
-    pub year: Option<i32>,
-    pub license: Option<String>,
-}
-
-impl From<copyright::Model> for Copyright {
-    fn from(m: copyright::Model) -> Self {
-        Self {
-            holder: m.holder,
-            notice: m.notice,
-            year: m.year,
-            license: m.license,
-        }
+#[Object(serial)]
+impl Copyright {
+    async fn holder(&self) -> &str {
+        &self.0.holder
+    }
+    async fn notice(&self) -> &str {
+        &self.0.notice
+    }
+    async fn year(&self) -> Option<i32> {
+        self.0.year
+    }
+    async fn license(&self) -> Option<&str> {
+        self.0.license.as_deref()
     }
 }

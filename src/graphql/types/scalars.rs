@@ -28,7 +28,15 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        Value::String(self.served())
+    }
+}
+
+impl DateTime {
+    /// As it is served: RFC 3339 in UTC with a `Z`, fractions of a second only when there are
+    /// any.
+    pub fn served(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 }
 

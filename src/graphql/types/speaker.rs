@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use entity::speaker;
 
 use super::{
     Article, ArticleConnection, GlobalId, Kind, Quote, QuoteConnection, TotalCount, connection,
@@ -12,6 +11,7 @@ use super::{
 use crate::{
     content::{
         articles::{self, ArticleFilter},
+        model::{self, BodyFormats},
         pagination::PageArgs,
         quotes::{self, QuoteFilter},
     },
@@ -25,49 +25,49 @@ use crate::{
 /// their counts, load for the whole set).
 #[derive(Clone)]
 pub struct Speaker {
-    model: speaker::Model,
+    speaker: model::Speaker,
     set: Arc<SpeakerSet>,
 }
 
 impl Speaker {
-    pub fn new(model: speaker::Model, set: Arc<SpeakerSet>) -> Self {
-        Self { model, set }
+    pub fn new(speaker: model::Speaker, set: Arc<SpeakerSet>) -> Self {
+        Self { speaker, set }
     }
 
     /// Speakers returned together, sharing one set.
-    pub fn all(reader: &Reader, models: Vec<speaker::Model>) -> Vec<Self> {
-        let set = SpeakerSet::of(reader.clone(), &models);
-        models
+    pub fn all(reader: &Reader, speakers: Vec<model::Speaker>) -> Vec<Self> {
+        let set = SpeakerSet::of(reader.clone(), &speakers);
+        speakers
             .into_iter()
-            .map(|m| Self::new(m, set.clone()))
+            .map(|s| Self::new(s, set.clone()))
             .collect()
     }
 
-    pub fn one(reader: &Reader, model: speaker::Model) -> Self {
-        let set = SpeakerSet::of(reader.clone(), std::slice::from_ref(&model));
-        Self::new(model, set)
+    pub fn one(reader: &Reader, speaker: model::Speaker) -> Self {
+        let set = SpeakerSet::of(reader.clone(), std::slice::from_ref(&speaker));
+        Self::new(speaker, set)
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Speaker {
     pub async fn id(&self) -> ID {
-        GlobalId::new(Kind::Speaker, self.model.id).encode()
+        GlobalId::new(Kind::Speaker, self.speaker.id).encode()
     }
     async fn slug(&self) -> &str {
-        &self.model.slug
+        &self.speaker.slug
     }
     async fn name(&self) -> &str {
-        &self.model.name
+        &self.speaker.name
     }
     async fn role(&self) -> Option<&str> {
-        self.model.role.as_deref()
+        self.speaker.role.as_deref()
     }
     async fn organization(&self) -> Option<&str> {
-        self.model.organization.as_deref()
+        self.speaker.organization.as_deref()
     }
     /// Everything this speaker said in articles you can see, newest article first.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, None, child_complexity)")]
     async fn quotes(
         &self,
         ctx: &Context<'_>,
@@ -75,22 +75,15 @@ impl Speaker {
         after: Option<String>,
     ) -> async_graphql::Result<QuoteConnection> {
         let reader = reader(ctx);
+        let id = self.speaker.id;
         if after.is_none()
-            && let Some((page, set)) = self.set.first_quotes(self.model.id, first).await.gql()?
+            && let Some((page, set)) = self.set.first_quotes(id, first).await.gql()?
         {
-            return Ok(connection(
-                page,
-                TotalCount::SpeakerQuotes(self.set.clone(), self.model.id),
-                |quotes| {
-                    quotes
-                        .into_iter()
-                        .map(|q| Quote::new(q, set.clone()))
-                        .collect()
-                },
-            ));
+            let total = TotalCount::SpeakerQuotes(self.set.clone(), id);
+            return Ok(connection(page, total, |found| Quote::in_set(found, set)));
         }
         let filter = QuoteFilter {
-            speaker: Some(self.model.slug.clone()),
+            speaker: Some(self.speaker.slug.clone()),
             ..QuoteFilter::default()
         };
         let args = PageArgs {
@@ -104,11 +97,11 @@ impl Speaker {
         Ok(connection(
             page,
             TotalCount::Quotes(reader.visibility, filter),
-            |q| Quote::said_by(reader, q, &self.model),
+            |found| Quote::found(reader, found),
         ))
     }
     /// The articles you can see that quote this speaker, newest first.
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, None, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::complexity::page_cost(first, None, child_complexity)")]
     async fn articles(
         &self,
         ctx: &Context<'_>,
@@ -116,22 +109,20 @@ impl Speaker {
         after: Option<String>,
     ) -> async_graphql::Result<ArticleConnection> {
         let reader = reader(ctx);
+        let id = self.speaker.id;
         if after.is_none()
-            && let Some((page, set)) = self.set.first_articles(self.model.id, first).await.gql()?
+            && let Some((page, set)) = self.set.first_articles(id, first).await.gql()?
         {
-            return Ok(connection(
-                page,
-                TotalCount::SpeakerArticles(self.set.clone(), self.model.id),
-                |articles| {
-                    articles
-                        .into_iter()
-                        .map(|a| Article::new(a, set.clone()))
-                        .collect()
-                },
-            ));
+            let total = TotalCount::SpeakerArticles(self.set.clone(), id);
+            return Ok(connection(page, total, |reads| {
+                reads
+                    .into_iter()
+                    .map(|read| Article::new(read, set.clone()))
+                    .collect()
+            }));
         }
         let filter = ArticleFilter {
-            speaker: Some(self.model.slug.clone()),
+            speaker: Some(self.speaker.slug.clone()),
             ..ArticleFilter::default()
         };
         let args = PageArgs {
@@ -145,13 +136,14 @@ impl Speaker {
             &filter,
             Default::default(),
             &args,
+            BodyFormats::NONE,
         )
         .await
         .gql()?;
         Ok(connection(
             page,
             TotalCount::Articles(reader.visibility, filter),
-            |a| Article::all(reader, a),
+            |reads| Article::all(reader, reads),
         ))
     }
 }
