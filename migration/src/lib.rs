@@ -7,6 +7,7 @@ mod m20261125_000001_create_api_tokens;
 mod m20261125_000002_create_search;
 mod m20261125_000003_create_content_version;
 mod m20261201_000001_create_article_documents;
+mod m20261201_000002_index_newest_first;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_search::Migration),
             Box::new(m20261125_000003_create_content_version::Migration),
             Box::new(m20261201_000001_create_article_documents::Migration),
+            Box::new(m20261201_000002_index_newest_first::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 //! `schema` command all call it, so `schema.graphql` cannot drift unnoticed.
 
 pub mod batch;
+mod collect;
 pub mod complexity;
 pub mod engine;
 mod errors;

@@ -223,11 +223,12 @@ impl Engine {
         codes::code_errors(&mut response);
         let operation = operation(&prepared.doc, name.as_deref());
         if let Some(op) = operation {
-            order::order_root(
+            order::order(
                 &mut response.data,
                 &prepared.doc,
-                &op.selection_set.node,
+                op,
                 &variables,
+                &self.registry,
             );
         }
         let operation_name = name.or_else(|| operation_name(&prepared.doc));

@@ -1,94 +1,116 @@
-//! Response keys in the order the query selected them (GraphQL, "Serialized Map Ordering").
-//! Below the root every object resolves its fields one after another, so async-graphql lists
-//! them in that order already; the root's fields run concurrently and finish in any order,
-//! so the root is put back in order here.
+//! Response keys in the order the query selected them (GraphQL, "Serialized Map Ordering"),
+//! for answers the schema's resolvers give.
+//!
+//! Below the root every object resolves its fields one after another, merging a field
+//! selected twice into its first place, so async-graphql lists them in order already. The
+//! root's fields run concurrently and finish in any order: the root is put back in order here,
+//! and a root field selected more than once (its selections merged in whatever order they
+//! finished) is put in order all the way down.
 
 use async_graphql::{
-    Name, Positioned, Value, Variables,
-    parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
+    ID, Name, Positioned, Value, Variables,
+    parser::types::{ExecutableDocument, Field, OperationDefinition},
+    registry::{MetaType, MetaTypeName, Registry},
 };
 
-/// Whether `directives` (`@skip`, `@include`) keep a selection, with `variables`.
-pub fn included(directives: &[Positioned<Directive>], variables: &Variables) -> Option<bool> {
-    for directive in directives {
-        let keep_if = match directive.node.name.node.as_str() {
-            "skip" => false,
-            "include" => true,
-            _ => continue,
-        };
-        let value = directive.node.get_argument("if")?;
-        let value = value
-            .node
-            .clone()
-            .into_const_with(|name| variables.get(&name).cloned().ok_or(()))
-            .ok()?;
-        match value {
-            Value::Boolean(condition) if condition != keep_if => return Some(false),
-            Value::Boolean(_) => {}
-            _ => return None,
-        }
-    }
-    Some(true)
-}
+use crate::graphql::{collect::Collector, types::GlobalId};
 
-/// The response keys of `set` at the root, in the order they were first selected.
-fn root_keys(
-    doc: &ExecutableDocument,
-    set: &SelectionSet,
-    variables: &Variables,
-    seen: &mut Vec<Name>,
-    fragments: &mut Vec<Name>,
-) {
-    for selection in &set.items {
-        if included(selection.node.directives(), variables) == Some(false) {
-            continue;
-        }
-        match &selection.node {
-            Selection::Field(field) => {
-                let key = field.node.response_key().node.clone();
-                if !seen.contains(&key) {
-                    seen.push(key);
-                }
-            }
-            Selection::FragmentSpread(spread) => {
-                let name = &spread.node.fragment_name.node;
-                if fragments.contains(name) {
-                    continue;
-                }
-                fragments.push(name.clone());
-                if let Some(fragment) = doc.fragments.get(name) {
-                    root_keys(
-                        doc,
-                        &fragment.node.selection_set.node,
-                        variables,
-                        seen,
-                        fragments,
-                    );
-                }
-            }
-            Selection::InlineFragment(inline) => {
-                root_keys(
-                    doc,
-                    &inline.node.selection_set.node,
-                    variables,
-                    seen,
-                    fragments,
-                );
-            }
-        }
-    }
-}
-
-/// Puts the root fields of `data` in the order `operation` selected them.
-pub fn order_root(
+/// Puts `data`, the answer to `operation`, in the order the query selected its fields.
+pub fn order(
     data: &mut Value,
     doc: &ExecutableDocument,
-    operation: &SelectionSet,
+    operation: &OperationDefinition,
+    variables: &Variables,
+    registry: &Registry,
+) {
+    let collector = Collector::new(doc, registry, Some(variables));
+    let Ok(collected) = collector.collect(&registry.query_type, &[&operation.selection_set.node])
+    else {
+        return;
+    };
+    let Value::Object(fields) = data else { return };
+    sort(fields, &collected);
+    for (key, selected) in &collected {
+        if selected.len() < 2 {
+            continue;
+        }
+        if let Some(value) = fields.get_mut(key) {
+            let ty = field_type(registry, &registry.query_type, &selected[0].node, variables);
+            reorder(value, ty.as_deref(), selected, &collector, variables);
+        }
+    }
+}
+
+/// Sorts an object's entries by the order of `collected`.
+fn sort<T>(fields: &mut async_graphql::indexmap::IndexMap<Name, Value>, collected: &[(Name, T)]) {
+    let rank = |key: &Name| {
+        collected
+            .iter()
+            .position(|(k, _)| k == key)
+            .unwrap_or(usize::MAX)
+    };
+    fields.sort_by(|a, _, b, _| rank(a).cmp(&rank(b)));
+}
+
+/// Orders `value`, an answer of type `ty` to the merged `selected` fields, all the way down.
+fn reorder(
+    value: &mut Value,
+    ty: Option<&str>,
+    selected: &[&Positioned<Field>],
+    collector: &Collector<'_>,
     variables: &Variables,
 ) {
-    let Value::Object(fields) = data else { return };
-    let mut keys = Vec::with_capacity(fields.len());
-    root_keys(doc, operation, variables, &mut keys, &mut Vec::new());
-    let rank = |key: &Name| keys.iter().position(|k| k == key).unwrap_or(usize::MAX);
-    fields.sort_by(|a, _, b, _| rank(a).cmp(&rank(b)));
+    match value {
+        Value::List(items) => {
+            for item in items {
+                reorder(item, ty, selected, collector, variables);
+            }
+        }
+        Value::Object(fields) => {
+            let Some(ty) = ty else { return };
+            let sets: Vec<_> = selected
+                .iter()
+                .map(|f| &f.node.selection_set.node)
+                .collect();
+            let Ok(collected) = collector.collect(ty, &sets) else {
+                return;
+            };
+            sort(fields, &collected);
+            for (key, selected) in &collected {
+                if let Some(value) = fields.get_mut(key) {
+                    let child = field_type(collector.registry(), ty, &selected[0].node, variables);
+                    reorder(value, child.as_deref(), selected, collector, variables);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The object type a field of `parent` answers with. An interface's is known where the field
+/// says it: `node(id:)` answers with the type its id names.
+fn field_type(
+    registry: &Registry,
+    parent: &str,
+    field: &Field,
+    variables: &Variables,
+) -> Option<String> {
+    let meta = registry
+        .types
+        .get(parent)?
+        .field_by_name(&field.name.node)?;
+    let name = MetaTypeName::concrete_typename(&meta.ty);
+    match registry.types.get(name)? {
+        MetaType::Object { .. } => Some(name.to_owned()),
+        MetaType::Interface { .. } if field.name.node == "node" => {
+            let id = field.get_argument("id")?.node.clone();
+            let id = id
+                .into_const_with(|n| variables.get(&n).cloned().ok_or(()))
+                .ok()?;
+            let Value::String(id) = id else { return None };
+            let kind = GlobalId::decode("id", &ID(id)).ok()?.kind;
+            Some(kind.type_name().to_owned())
+        }
+        _ => None,
+    }
 }

@@ -1,19 +1,19 @@
 //! Compiling an operation into what to write: for each type the projection answers, the
-//! fields of a selection in the order the query selected them, fragments and inline fragments
-//! spread, `@skip`/`@include` applied and fields of the same response key merged, as
-//! GraphQL's CollectFields has it. Anything the documents do not answer makes the operation
-//! [`Fail::Unsupported`]; an `@skip`/`@include` on a variable makes it compile per request.
+//! fields of a selection in the order the query selected them, as GraphQL's CollectFields has
+//! it (see [`crate::graphql::collect`]). Anything the documents do not answer makes the
+//! operation [`Fail::Unsupported`]; an `@skip`/`@include` on a variable makes it compile per
+//! request.
 
 use async_graphql::{
     Name, Pos, Positioned, Variables,
     parser::types::{
         DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType,
-        Selection as AstSelection, SelectionSet,
+        SelectionSet,
     },
     registry::Registry,
 };
 
-use crate::graphql::engine::order::included;
+use crate::graphql::collect::{Collected, Collector, Unknown};
 
 /// A value as the query wrote it, variables unread.
 pub type Value = async_graphql_value::Value;
@@ -326,13 +326,8 @@ impl Object for QuoteField {
 /// Compiles selections of one document.
 pub struct Compiler<'a> {
     doc: &'a ExecutableDocument,
-    registry: &'a Registry,
-    /// The request's variables, when conditions on them are to be read.
-    variables: Option<&'a Variables>,
+    fields: Collector<'a>,
 }
-
-/// The response keys of a selection and the fields selected under each, in order.
-type Collected<'a> = Vec<(Name, Vec<&'a Positioned<Field>>)>;
 
 impl<'a> Compiler<'a> {
     pub fn new(
@@ -342,9 +337,17 @@ impl<'a> Compiler<'a> {
     ) -> Self {
         Self {
             doc,
-            registry,
-            variables,
+            fields: Collector::new(doc, registry, variables),
         }
+    }
+
+    fn collect(&self, ty: &str, sets: &[&'a SelectionSet]) -> Result<Collected<'a>, Fail> {
+        self.fields
+            .collect(ty, sets)
+            .map_err(|unknown| match unknown {
+                Unknown::NeedsVariables => Fail::NeedsVariables,
+                Unknown::Invalid => Fail::BadCondition,
+            })
     }
 
     /// The document's one query operation, compiled.
@@ -384,96 +387,6 @@ impl<'a> Compiler<'a> {
             out.push((key, slot));
         }
         Ok(Selection { fields: out })
-    }
-
-    /// CollectFields over `sets` on an object of type `ty`.
-    fn collect(&self, ty: &str, sets: &[&'a SelectionSet]) -> Result<Collected<'a>, Fail> {
-        let mut collected = Collected::new();
-        let mut visited: Vec<&Name> = Vec::new();
-        for set in sets {
-            self.collect_into(ty, set, &mut collected, &mut visited)?;
-        }
-        Ok(collected)
-    }
-
-    fn collect_into(
-        &self,
-        ty: &str,
-        set: &'a SelectionSet,
-        collected: &mut Collected<'a>,
-        visited: &mut Vec<&'a Name>,
-    ) -> Result<(), Fail> {
-        for selection in &set.items {
-            if !self.included(selection)? {
-                continue;
-            }
-            match &selection.node {
-                AstSelection::Field(field) => {
-                    let key = field.node.response_key().node.clone();
-                    match collected.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, fields)) => fields.push(field),
-                        None => collected.push((key, vec![field])),
-                    }
-                }
-                AstSelection::FragmentSpread(spread) => {
-                    let name = &spread.node.fragment_name.node;
-                    if visited.contains(&name) {
-                        continue;
-                    }
-                    visited.push(name);
-                    let fragment = self.doc.fragments.get(name).ok_or(Fail::Unsupported)?;
-                    let on = fragment.node.type_condition.node.on.node.as_str();
-                    if self.applies(ty, on) {
-                        self.collect_into(
-                            ty,
-                            &fragment.node.selection_set.node,
-                            collected,
-                            visited,
-                        )?;
-                    }
-                }
-                AstSelection::InlineFragment(inline) => {
-                    let applies = match &inline.node.type_condition {
-                        Some(condition) => self.applies(ty, condition.node.on.node.as_str()),
-                        None => true,
-                    };
-                    if applies {
-                        self.collect_into(ty, &inline.node.selection_set.node, collected, visited)?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether a fragment on `condition` applies to an object of type `ty`: the type itself,
-    /// or an interface it implements.
-    fn applies(&self, ty: &str, condition: &str) -> bool {
-        ty == condition
-            || self
-                .registry
-                .implements
-                .get(ty)
-                .is_some_and(|interfaces| interfaces.contains(condition))
-    }
-
-    /// Whether `@skip`/`@include` keep the selection.
-    fn included(&self, selection: &Positioned<AstSelection>) -> Result<bool, Fail> {
-        let directives = selection.node.directives();
-        if directives.is_empty() {
-            return Ok(true);
-        }
-        let on_variables = directives.iter().any(|d| {
-            d.node
-                .get_argument("if")
-                .is_some_and(|v| matches!(v.node, Value::Variable(_)))
-        });
-        let variables = match (on_variables, self.variables) {
-            (true, None) => return Err(Fail::NeedsVariables),
-            (_, Some(variables)) => variables,
-            (false, None) => &Variables::default(),
-        };
-        included(directives, variables).ok_or(Fail::BadCondition)
     }
 }
 

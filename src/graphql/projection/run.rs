@@ -190,6 +190,9 @@ pub async fn run(
         // The schema leaves a field that failed out of its object, and an object with no
         // field left is null: with one root field, the whole answer.
         w.null();
+    } else if root.fields.is_empty() {
+        // Every root field skipped: the schema answers null.
+        w.null();
     } else {
         w.raw(b"{");
         for (i, ((key, slot), read)) in root.fields.iter().zip(&reads).enumerate() {
@@ -321,21 +324,18 @@ fn write_root(
             }
         }
         (Slot::Field(RootField::Articles(_, selection)), Read::Articles(page, total, extras)) => {
-            w.raw(b"{");
-            for (i, (key, slot)) in selection.fields.iter().enumerate() {
-                w.key(i, key);
-                match slot {
-                    Slot::Typename => w.string("ArticleConnection"),
-                    Slot::Field(ConnectionField::PageInfo(s)) => w.page_info(page, s)?,
-                    Slot::Field(ConnectionField::Edges(s)) => w.edges(page, s, extras)?,
-                    Slot::Field(ConnectionField::Nodes(s)) => w.nodes(page, s, extras)?,
-                    Slot::Field(ConnectionField::TotalCount) => {
+            w.object("ArticleConnection", selection, |w, field| {
+                match field {
+                    ConnectionField::PageInfo(s) => w.page_info(page, s)?,
+                    ConnectionField::Edges(s) => w.edges(page, s, extras)?,
+                    ConnectionField::Nodes(s) => w.nodes(page, s, extras)?,
+                    ConnectionField::TotalCount => {
                         let total = total.ok_or(super::write::Missing)?;
                         w.int(i32::try_from(total).unwrap_or(i32::MAX).into());
                     }
                 }
-            }
-            w.raw(b"}");
+                Ok(())
+            })?;
         }
         _ => return Err(super::write::Missing),
     }

@@ -128,13 +128,18 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// An object: `{`, each slot, `}`.
-    fn object<F>(
+    /// An object: `{`, each slot, `}`. With no field left to write (all skipped), `null`, as
+    /// the schema answers.
+    pub fn object<F>(
         &mut self,
         type_name: &str,
         selection: &Selection<F>,
         mut field: impl FnMut(&mut Self, &F) -> Result<(), Missing>,
     ) -> Result<(), Missing> {
+        if selection.fields.is_empty() {
+            self.null();
+            return Ok(());
+        }
         self.out.push(b'{');
         for (i, (key, slot)) in selection.fields.iter().enumerate() {
             self.key(i, key);

@@ -31,7 +31,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    /// The GraphQL type of objects of this kind.
+    pub fn type_name(self) -> &'static str {
         match self {
             Self::Article => "Article",
             Self::Speaker => "Speaker",
@@ -54,7 +55,7 @@ impl Kind {
             Self::RelatedLink,
         ]
         .into_iter()
-        .find(|k| k.name() == name)
+        .find(|k| k.type_name() == name)
     }
 }
 
@@ -71,7 +72,7 @@ impl GlobalId {
     }
 
     pub fn encode(self) -> ID {
-        ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", self.kind.name(), self.id)))
+        ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", self.kind.type_name(), self.id)))
     }
 
     /// Reads an id this API issued; anything else is `Invalid` for `argument`.
