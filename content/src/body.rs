@@ -22,28 +22,43 @@ pub fn to_html(markdown: &str) -> String {
         .to_string()
 }
 
-/// Markdown to plain text: the words a reader sees, paragraphs separated by blank lines.
-pub fn to_plain_text(markdown: &str) -> String {
-    let mut text = String::with_capacity(markdown.len());
+/// The plain text of Markdown, piece by piece: the words a reader sees, and the whitespace
+/// that separates blocks.
+fn plain_pieces(markdown: &str, mut piece: impl FnMut(&str)) {
     for event in parser(markdown) {
         match event {
-            Event::Text(t) | Event::Code(t) => text.push_str(&t),
-            Event::SoftBreak => text.push(' '),
-            Event::HardBreak => text.push('\n'),
+            Event::Text(t) | Event::Code(t) => piece(&t),
+            Event::SoftBreak => piece(" "),
+            Event::HardBreak => piece("\n"),
             Event::End(
                 TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::CodeBlock,
-            ) => text.push_str("\n\n"),
-            Event::End(TagEnd::Item | TagEnd::TableRow) => text.push('\n'),
-            Event::End(TagEnd::TableCell) => text.push('\t'),
+            ) => piece("\n\n"),
+            Event::End(TagEnd::Item | TagEnd::TableRow) => piece("\n"),
+            Event::End(TagEnd::TableCell) => piece("\t"),
             _ => {}
         }
     }
-    text.trim_end().to_owned()
 }
 
-/// Words in the body as a reader sees it.
+/// Markdown to plain text: the words a reader sees, paragraphs separated by blank lines.
+pub fn to_plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    plain_pieces(markdown, |piece| text.push_str(piece));
+    text.truncate(text.trim_end().len());
+    text
+}
+
+/// Words in the body as a reader sees it: the whitespace-separated words of
+/// [`to_plain_text`], counted without building it.
 pub fn word_count(markdown: &str) -> i32 {
-    let words = to_plain_text(markdown).split_whitespace().count();
+    let (mut words, mut in_word) = (0usize, false);
+    plain_pieces(markdown, |piece| {
+        for c in piece.chars() {
+            let starts = !c.is_whitespace() && !in_word;
+            words += usize::from(starts);
+            in_word = !c.is_whitespace();
+        }
+    });
     i32::try_from(words).unwrap_or(i32::MAX)
 }
 
@@ -72,6 +87,24 @@ mod tests {
             to_plain_text("# Title\n\nSome *bold* `code`.\n\n- a\n- b"),
             "Title\n\nSome bold code.\n\na\nb"
         );
+    }
+
+    #[test]
+    fn word_count_counts_the_words_of_the_plain_text() {
+        for markdown in [
+            "",
+            "one",
+            "  lead and trail  ",
+            "# Title\n\nSome *bold* `code`.\n\n- a\n- b",
+            "a|b\n-|-\nc|d",
+            "line one\nline two  \nhard break",
+            "> quoted\n> text\n\n```\ncode block\n```",
+            "tab\tseparated\u{00a0}nbsp\u{2003}em",
+            "[link](https://example.com) ![image](x.png)",
+        ] {
+            let expected = to_plain_text(markdown).split_whitespace().count();
+            assert_eq!(word_count(markdown) as usize, expected, "{markdown:?}");
+        }
     }
 
     #[test]

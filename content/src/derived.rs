@@ -12,11 +12,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use entity::{article, article_document, article_search_doc, quote};
+use entity::{
+    article, article_document, article_search_doc, copyright, key_point, quote, related_link, tag,
+};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -25,7 +27,7 @@ use crate::{
     bundle::import::{LOOKUP_CHUNK, MAX_PARAMS},
     catalog,
     model::{Article, Author, Copyright, KeyPoint, Publication, Quote, RelatedLink, Speaker, Tag},
-    search,
+    search, speakers,
 };
 
 /// Articles rebuilt per round of statements.
@@ -42,11 +44,33 @@ pub struct Stale {
     /// Changed around them (status, publish time, a speaker's role, the author, the
     /// publication): their document alone is rebuilt.
     touched: BTreeSet<Uuid>,
+    /// The rows of written articles, as the write that wrote them has them: not read back.
+    given: Written,
+}
+
+/// The rows a write just wrote for some articles, in the transaction whose data they are: the
+/// articles and their lists. What they refer to (speakers, authors, publications) is read.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub articles: Vec<article::Model>,
+    pub key_points: Vec<key_point::Model>,
+    pub quotes: Vec<quote::Model>,
+    pub related_links: Vec<related_link::Model>,
+    /// Each article's tags: the article, the tag's position in its list, the tag.
+    pub tags: Vec<(Uuid, i32, tag::Model)>,
+    pub copyrights: Vec<copyright::Model>,
 }
 
 impl Stale {
     pub fn written(&mut self, articles: impl IntoIterator<Item = Uuid>) {
         self.written.extend(articles);
+    }
+
+    /// Articles written, with the rows the write wrote: they are built from these rather than
+    /// read back.
+    pub fn written_with(&mut self, rows: Written) {
+        self.written.extend(rows.articles.iter().map(|a| a.id));
+        self.given = rows;
     }
 
     pub fn renamed(&mut self, articles: impl IntoIterator<Item = Uuid>) {
@@ -79,21 +103,32 @@ impl Stale {
         self.touched
             .retain(|id| !self.written.contains(id) && !self.renamed.contains(id));
 
+        let (given, mut lists) = std::mem::take(&mut self.given).grouped();
+        let known: BTreeSet<Uuid> = given.iter().map(|a| a.id).collect();
         let all: Vec<Uuid> = self
             .written
             .iter()
             .chain(&self.renamed)
             .chain(&self.touched)
+            .filter(|id| !known.contains(id))
             .copied()
             .collect();
+        let mut given = given.into_iter().peekable();
+        while given.peek().is_some() {
+            let round: Vec<article::Model> = given.by_ref().take(ARTICLES_PER_ROUND).collect();
+            let round_lists = lists.take(&round);
+            let rows = Rows::complete(db, round, round_lists).await?;
+            self.refresh_round(db, rows).await?;
+        }
         for round in all.chunks(ARTICLES_PER_ROUND) {
-            self.refresh_round(db, round).await?;
+            let rows = Rows::load(db, round).await?;
+            self.refresh_round(db, rows).await?;
         }
         Ok(())
     }
 
-    async fn refresh_round(&self, db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
-        let rows = Rows::load(db, ids).await?;
+    async fn refresh_round(&self, db: &impl ConnectionTrait, rows: Rows) -> Result<()> {
+        let ids: Vec<Uuid> = rows.articles.iter().map(|a| a.id).collect();
         let renamed: Vec<Uuid> = ids
             .iter()
             .filter(|id| self.renamed.contains(id))
@@ -107,12 +142,11 @@ impl Stale {
             let document = serialize(&rows.document(a)?)?;
             if self.written.contains(&a.id) {
                 let text = body::to_plain_text(&a.body);
-                written.push(article_document::ActiveModel {
-                    article_id: Set(a.id),
-                    revision: Set(1),
-                    document: Set(document),
-                    body_html: Set(body::to_html(&a.body)),
-                    body_text: Set(text.clone()),
+                written.push(DocumentRow {
+                    article: a.id,
+                    document,
+                    html: Some(body::to_html(&a.body)),
+                    text: Some(text.clone()),
                 });
                 plain_text.insert(a.id, text);
                 searched.push(a.id);
@@ -120,60 +154,89 @@ impl Stale {
                 if self.renamed.contains(&a.id) {
                     searched.push(a.id);
                 }
-                documents_only.push(article_document::ActiveModel {
-                    article_id: Set(a.id),
-                    revision: Set(1),
-                    document: Set(document),
-                    // Never written: the row exists (see `refresh`), and only the document
-                    // and revision are updated.
-                    body_html: Set(String::new()),
-                    body_text: Set(String::new()),
+                documents_only.push(DocumentRow {
+                    article: a.id,
+                    document,
+                    html: None,
+                    text: None,
                 });
             }
         }
-        upsert(
-            db,
-            written,
-            &[
-                article_document::Column::Document,
-                article_document::Column::BodyHtml,
-                article_document::Column::BodyText,
-            ],
-        )
-        .await?;
-        upsert(db, documents_only, &[article_document::Column::Document]).await?;
+        upsert(db, written).await?;
+        upsert(db, documents_only).await?;
         search::index::rewrite(db, &rows, &searched, &plain_text).await
     }
 }
 
-/// Writes documents, a new one at revision 1; one already there gets `columns` and its
-/// revision raised.
-async fn upsert(
-    db: &impl ConnectionTrait,
-    rows: Vec<article_document::ActiveModel>,
-    columns: &[article_document::Column],
-) -> Result<()> {
+/// A document to write, and the body's renderings when the body changed.
+struct DocumentRow {
+    article: Uuid,
+    /// The document as JSON.
+    document: String,
+    html: Option<String>,
+    text: Option<String>,
+}
+
+/// Writes documents: a new one at revision 1; one already there gets the new document (and
+/// renderings, when given) and its revision raised. All `rows` give renderings, or none do
+/// (then every row must exist already). The document is bound as text: on Postgres it is
+/// cast to `json` there, which checks it and keeps it as written, where binding a JSON value
+/// would have it parsed as `jsonb` and printed back.
+async fn upsert(db: &impl ConnectionTrait, rows: Vec<DocumentRow>) -> Result<()> {
+    use article_document::Column as C;
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let mut updated = vec![C::Document];
+    if first.html.is_some() {
+        updated.extend([C::BodyHtml, C::BodyText]);
+    }
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
     let per_statement = MAX_PARAMS / 5;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(per_statement).collect();
-        let on_conflict = OnConflict::column(article_document::Column::ArticleId)
-            .update_columns(columns.iter().copied())
-            .value(
-                article_document::Column::Revision,
-                Expr::col((article_document::Entity, article_document::Column::Revision)).add(1),
+        let mut insert = Query::insert()
+            .into_table(article_document::Entity)
+            .columns([
+                C::ArticleId,
+                C::Revision,
+                C::Document,
+                C::BodyHtml,
+                C::BodyText,
+            ])
+            .on_conflict(
+                OnConflict::column(C::ArticleId)
+                    .update_columns(updated.iter().copied())
+                    .value(
+                        C::Revision,
+                        Expr::col((article_document::Entity, C::Revision)).add(1),
+                    )
+                    .to_owned(),
             )
             .to_owned();
-        article_document::Entity::insert_many(chunk)
-            .on_conflict(on_conflict)
-            .exec_without_returning(db)
-            .await?;
+        for row in rows.by_ref().take(per_statement) {
+            let document = if postgres {
+                Expr::val(row.document).cast_as(Alias::new("json"))
+            } else {
+                Expr::val(row.document)
+            };
+            insert
+                .values([
+                    row.article.into(),
+                    1i64.into(),
+                    document,
+                    row.html.unwrap_or_default().into(),
+                    row.text.unwrap_or_default().into(),
+                ])
+                .map_err(|e| anyhow::anyhow!("building the documents' insert: {e}"))?;
+        }
+        db.execute(&insert).await?;
     }
     Ok(())
 }
 
-fn serialize(document: &Article) -> Result<serde_json::Value> {
-    serde_json::to_value(document).map_err(|e| {
+fn serialize(document: &Article) -> Result<String> {
+    serde_json::to_string(document).map_err(|e| {
         anyhow::Error::new(e)
             .context("serializing an article document")
             .into()
@@ -215,32 +278,133 @@ async fn body_texts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<U
     Ok(rows.into_iter().collect())
 }
 
+impl Written {
+    /// The rows grouped by article, each list in its order.
+    fn grouped(self) -> (Vec<article::Model>, Lists) {
+        let Written {
+            articles,
+            mut key_points,
+            mut quotes,
+            mut related_links,
+            mut tags,
+            copyrights,
+        } = self;
+        key_points.sort_by_key(|k| (k.article_id, k.position));
+        quotes.sort_by_key(|q| (q.article_id, q.position));
+        related_links.sort_by_key(|l| (l.article_id, l.position));
+        tags.sort_by_key(|(article, position, _)| (*article, *position));
+        let lists = Lists {
+            key_points: by_article(key_points, |k| k.article_id),
+            quotes: by_article(quotes, |q| q.article_id),
+            related_links: by_article(related_links, |l| l.article_id),
+            tags: by_article(tags, |(article, _, _)| *article)
+                .into_iter()
+                .map(|(article, tags)| (article, tags.into_iter().map(|(_, _, t)| t).collect()))
+                .collect(),
+            copyrights: copyrights.into_iter().map(|c| (c.article_id, c)).collect(),
+        };
+        (articles, lists)
+    }
+}
+
+/// Articles' lists, by article.
+#[derive(Default)]
+struct Lists {
+    key_points: HashMap<Uuid, Vec<key_point::Model>>,
+    quotes: HashMap<Uuid, Vec<quote::Model>>,
+    related_links: HashMap<Uuid, Vec<related_link::Model>>,
+    tags: HashMap<Uuid, Vec<tag::Model>>,
+    copyrights: HashMap<Uuid, copyright::Model>,
+}
+
+impl Lists {
+    /// The lists of `articles`, taken out.
+    fn take(&mut self, articles: &[article::Model]) -> Self {
+        fn move_to<T>(from: &mut HashMap<Uuid, T>, to: &mut HashMap<Uuid, T>, id: Uuid) {
+            if let Some(value) = from.remove(&id) {
+                to.insert(id, value);
+            }
+        }
+        let mut taken = Self::default();
+        for id in articles.iter().map(|a| a.id) {
+            move_to(&mut self.key_points, &mut taken.key_points, id);
+            move_to(&mut self.quotes, &mut taken.quotes, id);
+            move_to(&mut self.related_links, &mut taken.related_links, id);
+            move_to(&mut self.tags, &mut taken.tags, id);
+            move_to(&mut self.copyrights, &mut taken.copyrights, id);
+        }
+        taken
+    }
+}
+
 /// The rows of a round of articles: each article with everything its document and its search
-/// documents are made of, one statement per table.
+/// documents are made of.
 pub(crate) struct Rows {
     pub articles: Vec<article::Model>,
-    pub key_points: HashMap<Uuid, Vec<entity::key_point::Model>>,
+    pub key_points: HashMap<Uuid, Vec<key_point::Model>>,
     pub quotes: HashMap<Uuid, Vec<quote::Model>>,
-    pub speakers: HashMap<Uuid, entity::speaker::Model>,
-    pub tags: HashMap<Uuid, Vec<entity::tag::Model>>,
-    related_links: HashMap<Uuid, Vec<entity::related_link::Model>>,
-    copyrights: HashMap<Uuid, entity::copyright::Model>,
+    pub speakers: HashMap<Uuid, Speaker>,
+    pub tags: HashMap<Uuid, Vec<tag::Model>>,
+    related_links: HashMap<Uuid, Vec<related_link::Model>>,
+    copyrights: HashMap<Uuid, copyright::Model>,
     authors: HashMap<Uuid, Author>,
     publications: HashMap<Uuid, Publication>,
 }
 
+/// Rows grouped by their article, in the order given.
+fn by_article<T>(rows: Vec<T>, article: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(article(&row)).or_default().push(row);
+    }
+    grouped
+}
+
+/// Sorted and without repeats.
+fn unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 impl Rows {
+    /// Articles as written, with their `lists`, and what they refer to read: three
+    /// statements.
+    async fn complete(
+        db: &impl ConnectionTrait,
+        articles: Vec<article::Model>,
+        lists: Lists,
+    ) -> Result<Self> {
+        let speaker_ids = unique(
+            lists
+                .quotes
+                .values()
+                .flatten()
+                .map(|q| q.speaker_id)
+                .collect(),
+        );
+        let author_ids = unique(articles.iter().filter_map(|a| a.author_id).collect());
+        let publication_ids = unique(articles.iter().map(|a| a.publication_id).collect());
+        Ok(Self {
+            key_points: lists.key_points,
+            quotes: lists.quotes,
+            related_links: lists.related_links,
+            tags: lists.tags,
+            copyrights: lists.copyrights,
+            speakers: speakers::by_ids(db, &speaker_ids).await?,
+            authors: catalog::authors_by_ids(db, &author_ids).await?,
+            publications: catalog::publications_by_ids(db, &publication_ids).await?,
+            articles,
+        })
+    }
+
+    /// The rows of the articles `ids` as the database holds them: a statement per table.
     async fn load(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Self> {
         let articles = article::Entity::find()
             .filter(article::Column::Id.is_in(ids.iter().copied()))
             .all(db)
             .await?;
         let (quotes, speakers) = article_parts::quotes_with_speakers(db, ids).await?;
-        let unique = |mut ids: Vec<Uuid>| {
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        };
         let author_ids = unique(articles.iter().filter_map(|a| a.author_id).collect());
         let publication_ids = unique(articles.iter().map(|a| a.publication_id).collect());
         Ok(Self {
@@ -250,9 +414,12 @@ impl Rows {
             copyrights: article_parts::copyrights(db, ids).await?,
             authors: catalog::authors_by_ids(db, &author_ids).await?,
             publications: catalog::publications_by_ids(db, &publication_ids).await?,
+            speakers: speakers
+                .values()
+                .map(|s| (s.id, Speaker::from(s)))
+                .collect(),
             articles,
             quotes,
-            speakers,
         })
     }
 
@@ -289,7 +456,7 @@ impl Rows {
                     position: q.position,
                     text: q.text.clone(),
                     context: q.context.clone(),
-                    speaker: Speaker::from(speaker),
+                    speaker: speaker.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -309,14 +476,14 @@ impl Rows {
             publication: publication.clone(),
             tags: list(&self.tags, a.id)
                 .iter()
-                .map(|t: &entity::tag::Model| Tag {
+                .map(|t: &tag::Model| Tag {
                     id: t.id,
                     slug: t.slug.clone(),
                 })
                 .collect(),
             key_points: list(&self.key_points, a.id)
                 .iter()
-                .map(|k: &entity::key_point::Model| KeyPoint {
+                .map(|k: &key_point::Model| KeyPoint {
                     id: k.id,
                     position: k.position,
                     text: k.text.clone(),
@@ -325,7 +492,7 @@ impl Rows {
             quotes,
             related_links: list(&self.related_links, a.id)
                 .iter()
-                .map(|l: &entity::related_link::Model| RelatedLink {
+                .map(|l: &related_link::Model| RelatedLink {
                     id: l.id,
                     position: l.position,
                     url: l.url.clone(),

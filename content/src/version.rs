@@ -13,7 +13,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use entity::article::{self, ArticleStatus};
+use entity::article;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult,
     sea_query::{Expr, ExprTrait, Func, Query},
@@ -56,7 +56,7 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<Stamp> {
     let next_arrival = Query::select()
         .expr(Func::min(Expr::col(article::Column::PublishedAt)))
         .from(article::Entity)
-        .and_where(Expr::col(article::Column::Status).eq(ArticleStatus::Published))
+        .and_where(Expr::col(article::Column::Status).eq(Expr::cust(super::articles::PUBLISHED)))
         .and_where(Expr::col(article::Column::PublishedAt).gt(super::now()))
         .to_owned();
     let select = Query::select()

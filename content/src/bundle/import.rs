@@ -10,7 +10,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use uuid::Uuid;
 use super::{Article, Bundle, locate};
 use crate::{
     Error, Result, body,
-    derived::{self, Stale},
+    derived::{self, Stale, Written},
     now, truncate_to_micros,
 };
 
@@ -112,8 +113,11 @@ struct Importer {
     authors: HashMap<String, Uuid>,
     speakers: HashMap<String, Uuid>,
     tags: HashMap<String, Uuid>,
-    /// Articles created or changed: everything derived from them is rebuilt.
-    written: Vec<Uuid>,
+    /// Articles created or changed, with the rows written for them: everything derived from
+    /// them is rebuilt from these.
+    written: Written,
+    /// Tags by id, as in the database (created by this import or found there).
+    tag_rows: HashMap<Uuid, tag::Model>,
     /// Speakers whose name changed: the articles quoting them are searched by it, and show it.
     renamed_speakers: Vec<Uuid>,
     /// Speakers whose role or organization changed: the articles quoting them show it.
@@ -190,6 +194,7 @@ struct ExistingArticle {
     id: Uuid,
     slug: String,
     content_hash: String,
+    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Importer {
@@ -201,7 +206,7 @@ impl Importer {
         self.tags(txn, bundle).await?;
         self.articles(txn, bundle).await?;
         let mut stale = Stale::default();
-        stale.written(std::mem::take(&mut self.written));
+        stale.written_with(std::mem::take(&mut self.written));
         stale.renamed(derived::quoting(txn, &self.renamed_speakers).await?);
         stale.touched(derived::quoting(txn, &self.changed_speakers).await?);
         stale.touched(derived::by_authors(txn, &self.changed_authors).await?);
@@ -494,7 +499,8 @@ impl Importer {
                 .collect(),
         );
         for t in find_by_slugs::<tag::Entity, _>(txn, tag::Column::Slug, &slugs).await? {
-            self.tags.insert(t.slug, t.id);
+            self.tags.insert(t.slug.clone(), t.id);
+            self.tag_rows.insert(t.id, t);
         }
         let t = now();
         let mut rows = Vec::new();
@@ -502,12 +508,14 @@ impl Importer {
             if !self.tags.contains_key(slug) {
                 let id = new_id();
                 self.tags.insert(slug.to_owned(), id);
-                rows.push(tag::ActiveModel {
-                    id: Set(id),
-                    slug: Set(slug.to_owned()),
-                    created_at: Set(t),
-                    updated_at: Set(t),
-                });
+                let row = tag::Model {
+                    id,
+                    slug: slug.to_owned(),
+                    created_at: t,
+                    updated_at: t,
+                };
+                rows.push(row.clone().into_active_model());
+                self.tag_rows.insert(id, row);
             }
         }
         self.report.tags_created = rows.len();
@@ -524,6 +532,7 @@ impl Importer {
                     article::Column::Id,
                     article::Column::Slug,
                     article::Column::ContentHash,
+                    article::Column::CreatedAt,
                 ])
                 .filter(article::Column::Slug.is_in(chunk.iter().copied()))
                 .into_model::<ExistingArticle>()
@@ -538,13 +547,13 @@ impl Importer {
         let mut parts = Parts::default();
         for a in &bundle.articles {
             let hash = content_hash(a);
-            let (id, created) = match existing.get(&a.slug) {
+            let (id, created_at) = match existing.get(&a.slug) {
                 Some(old) if old.content_hash == hash => {
                     self.report.articles.unchanged += 1;
                     continue;
                 }
-                Some(old) => (old.id, false),
-                None => (new_id(), true),
+                Some(old) => (old.id, Some(old.created_at)),
+                None => (new_id(), None),
             };
             let mut row = article::ActiveModel {
                 id: Set(id),
@@ -560,10 +569,11 @@ impl Importer {
                 publication_id: Set(self.publications[&a.publication]),
                 author_id: Set(a.author.as_ref().map(|s| self.authors[s])),
                 content_hash: Set(hash),
-                created_at: Set(t),
+                created_at: Set(created_at.unwrap_or(t)),
                 updated_at: Set(t),
             };
-            if created {
+            self.written.articles.push(model(row.clone())?);
+            if created_at.is_none() {
                 new_rows.push(row);
                 self.report.articles.created += 1;
             } else {
@@ -574,7 +584,6 @@ impl Importer {
                 self.report.articles.updated += 1;
             }
             parts.add(self, id, a, t);
-            self.written.push(id);
         }
         insert_all(txn, new_rows, 15).await?;
         delete_children::<key_point::Entity, _>(txn, key_point::Column::ArticleId, &replaced)
@@ -586,6 +595,7 @@ impl Importer {
             .await?;
         delete_children::<copyright::Entity, _>(txn, copyright::Column::ArticleId, &replaced)
             .await?;
+        parts.note(&mut self.written, &self.tag_rows)?;
         parts.insert(txn).await
     }
 }
@@ -666,6 +676,51 @@ impl Parts {
         }
     }
 
+    /// Notes the rows about to be inserted in `written`, whose tags are among `tags`.
+    fn note(&self, written: &mut Written, tags: &HashMap<Uuid, tag::Model>) -> Result<()> {
+        written.key_points.extend(
+            self.key_points
+                .iter()
+                .cloned()
+                .map(model)
+                .collect::<Result<Vec<_>>>()?,
+        );
+        written.quotes.extend(
+            self.quotes
+                .iter()
+                .cloned()
+                .map(model)
+                .collect::<Result<Vec<_>>>()?,
+        );
+        written.related_links.extend(
+            self.links
+                .iter()
+                .cloned()
+                .map(model)
+                .collect::<Result<Vec<_>>>()?,
+        );
+        written.copyrights.extend(
+            self.copyrights
+                .iter()
+                .cloned()
+                .map(model)
+                .collect::<Result<Vec<_>>>()?,
+        );
+        for link in &self.tags {
+            let link = model(link.clone())?;
+            let tag = tags.get(&link.tag_id).ok_or_else(|| {
+                Error::Internal(anyhow::anyhow!(
+                    "tag {} is not known to the import",
+                    link.tag_id
+                ))
+            })?;
+            written
+                .tags
+                .push((link.article_id, link.position, tag.clone()));
+        }
+        Ok(())
+    }
+
     async fn insert(self, txn: &impl ConnectionTrait) -> Result<()> {
         insert_all(txn, self.key_points, 6).await?;
         insert_all(txn, self.quotes, 8).await?;
@@ -673,6 +728,15 @@ impl Parts {
         insert_all(txn, self.tags, 6).await?;
         insert_all(txn, self.copyrights, 8).await
     }
+}
+
+/// The row an insert of `row`, every field set, writes.
+fn model<A>(row: A) -> Result<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + sea_orm::TryIntoModel<<A::Entity as EntityTrait>::Model>,
+{
+    row.try_into_model()
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("a row the import writes")))
 }
 
 fn dedup(mut slugs: Vec<&str>) -> Vec<&str> {
