@@ -18,6 +18,8 @@
 //! - **detail**: `article(slug:)`, cycling over the slugs of the 1,000 newest published
 //!   articles. A news site's readers are mostly on its recent stories, so a cache sized for
 //!   them is the case that matters, not a uniform walk through the archive.
+//! - **detail (HTML body)**: the same, with the body as sanitized HTML, which is rendered when
+//!   an article is written: it should cost what the Markdown does.
 //! - **list**: `articles(first: 20)` with the same fields: pages 1 to 5 of the newest
 //!   articles (`after` the cursors of articles 20, 40, 60, 80) and the first page of 5 tags,
 //!   cycled: the front page, its next pages and some section pages.
@@ -67,8 +69,15 @@ const HOT_ARTICLES: usize = 1_000;
 const LIST_PAGES: usize = 5;
 const LIST_TAGS: usize = 5;
 
-fn detail_query() -> String {
-    format!("query Detail($slug: String!) {{ article(slug: $slug) {{ {ARTICLE} }} }}")
+/// The detail query, with the body as Markdown, or as HTML (rendered when the article was
+/// written, so it should cost what Markdown costs).
+fn detail_query(html: bool) -> String {
+    let article = if html {
+        ARTICLE.replacen("body ", "body(format: HTML) ", 1)
+    } else {
+        ARTICLE.to_owned()
+    };
+    format!("query Detail($slug: String!) {{ article(slug: $slug) {{ {article} }} }}")
 }
 
 fn list_query() -> String {
@@ -95,9 +104,10 @@ fn requests(calls: &[Call]) -> Arc<[Request]> {
     calls.iter().map(Call::request).collect()
 }
 
-/// The two queries' requests for one database.
+/// The queries' requests for one database.
 struct Workload {
     detail: Vec<Call>,
+    detail_html: Vec<Call>,
     list: Vec<Call>,
 }
 
@@ -130,13 +140,16 @@ impl Workload {
             }
         }
         slugs.truncate(HOT_ARTICLES);
-        let detail = slugs
-            .iter()
-            .map(|slug| Call {
-                body: json!({ "query": detail_query(), "variables": { "slug": slug } }).to_string(),
-                expect: format!("\"slug\":\"{slug}\""),
-            })
-            .collect();
+        let detail = |html: bool| {
+            slugs
+                .iter()
+                .map(|slug| Call {
+                    body: json!({ "query": detail_query(html), "variables": { "slug": slug } })
+                        .to_string(),
+                    expect: format!("\"slug\":\"{slug}\""),
+                })
+                .collect()
+        };
         let list_call = |variables: Value| Call {
             body: json!({ "query": list_query(), "variables": variables }).to_string(),
             // A page with at least one article, wherever in the answer `nodes` comes.
@@ -150,7 +163,8 @@ impl Workload {
         });
         let tags = (0..LIST_TAGS).map(|t| json!({ "tag": format!("tag-{t}") }));
         Self {
-            detail,
+            detail: detail(false),
+            detail_html: detail(true),
             list: pages.chain(tags).map(list_call).collect(),
         }
     }
@@ -265,7 +279,11 @@ async fn measure_backend(
             prepared = Some((workload, captured));
         }
         let (workload, _) = prepared.as_ref().expect("prepared above");
-        for (query, calls) in [("detail", &workload.detail), ("list", &workload.list)] {
+        for (query, calls) in [
+            ("detail", &workload.detail),
+            ("detail (HTML body)", &workload.detail_html),
+            ("list", &workload.list),
+        ] {
             let before = server.statements().await;
             let outcome = drive(server.address, requests(calls), load).await;
             let after = server.statements().await;

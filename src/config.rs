@@ -210,7 +210,7 @@ pub struct ServeSettings {
     #[arg(long, env = "CONTENT_API_PROJECTION", value_enum, default_value_t = Switch::On)]
     pub projection: Switch,
 
-    /// Fault injection for tests: a request whose operation has this name panics while it
+    /// Fault injection for tests: a request whose `operationName` is this panics while it
     /// runs. Not a flag.
     #[arg(skip)]
     pub panic_on_operation: Option<String>,

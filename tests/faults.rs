@@ -431,3 +431,63 @@ async fn article_slugs(database_url: &str) -> Vec<String> {
     slugs.sort();
     slugs
 }
+
+/// A panic while a request runs (injected: `panic_on_operation`) answers that request with a
+/// 500, code `INTERNAL` and its request id, never drops the connection, and the server goes on
+/// answering: the next request on the same connection and a batch beside it.
+#[tokio::test]
+async fn a_panic_answers_500_with_the_request_id_and_the_server_goes_on() {
+    let app = common::spawn_with(common::Options {
+        settings: ServeSettings {
+            panic_on_operation: Some("Boom".into()),
+            ..ServeSettings::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
+    for round in 0..3 {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("x-request-id", format!("boom-{round}"))
+            .json(&json!({ "query": "query Boom { __typename }", "operationName": "Boom" }))
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response.headers()["x-request-id"],
+            format!("boom-{round}").as_str()
+        );
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(
+            body,
+            json!({ "errors": [{
+                "message": "internal error",
+                "extensions": { "code": "INTERNAL", "requestId": format!("boom-{round}") },
+            }] })
+        );
+
+        // The server still answers, on the same connection (reqwest keeps it alive).
+        let data = app.data("{ __typename }", json!({})).await;
+        assert_eq!(data, json!({ "__typename": "Query" }));
+    }
+
+    // In a batch, the panicking operation alone fails; the answer is a 500.
+    let batch = json!([
+        { "query": "{ __typename }" },
+        { "query": "query Boom { __typename }", "operationName": "Boom" },
+    ]);
+    let response = app
+        .post_raw(&batch.to_string(), "application/json", None)
+        .await;
+    assert_eq!(response.status(), 500);
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body[0], json!({ "data": { "__typename": "Query" } }));
+    assert_eq!(body[1]["errors"][0]["extensions"]["code"], "INTERNAL");
+    assert_eq!(
+        app.metric(r#"content_api_graphql_operations_total{operation="Boom",outcome="internal"}"#)
+            .await,
+        4.0
+    );
+}

@@ -90,15 +90,17 @@ fn col(c: article::Column) -> SimpleExpr {
 
 /// The articles `visibility` may see.
 ///
-/// The status is written into the statement, not bound: Postgres plans a prepared statement
-/// once for any parameters, and only a literal lets that plan use the index of published
-/// articles.
-pub fn visible(visibility: Visibility) -> Condition {
+/// The status is written into the statement, not bound, and so is "now" on Postgres (see
+/// [`super::now_in`]): Postgres plans a prepared statement with no parameters once and keeps
+/// the plan, where it plans one with parameters again for each execution (half the
+/// throughput of a page of articles), and only a literal status lets that plan use the index
+/// of published articles.
+pub fn visible(visibility: Visibility, backend: DbBackend) -> Condition {
     match visibility {
         Visibility::All => Condition::all(),
         Visibility::Public => Condition::all()
             .add(col(article::Column::Status).eq(Expr::cust(PUBLISHED)))
-            .add(col(article::Column::PublishedAt).lte(super::now())),
+            .add(col(article::Column::PublishedAt).lte(super::now_in(backend))),
     }
 }
 
@@ -191,7 +193,7 @@ fn select(
     filter: &ArticleFilter,
 ) -> (Select<article::Entity>, Option<SimpleExpr>) {
     let select = article::Entity::find()
-        .filter(visible(visibility))
+        .filter(visible(visibility, backend))
         .filter(filter_condition(filter));
     match &filter.search {
         Some(query) => {
@@ -316,6 +318,12 @@ fn documents(select: Select<article::Entity>, bodies: BodyFormats) -> Select<art
     select
 }
 
+/// The relevance of a list that is not a search: zero, written into the statement (see
+/// [`visible`] for why).
+pub(crate) fn no_rank() -> SimpleExpr {
+    Expr::cust("CAST(0 AS DOUBLE PRECISION)")
+}
+
 fn sort_key(field: OrderField, r: &DocumentRow) -> Vec<KeyValue> {
     let first = match field {
         OrderField::PublishedAt => KeyValue::Time(r.published_at),
@@ -362,8 +370,7 @@ pub async fn list(
     };
     let (select, rank) = select(db.get_database_backend(), visibility, filter);
     let sort = sort(order, filter, rank.clone())?;
-    let select =
-        documents(select, bodies).column_as(rank.unwrap_or_else(|| Expr::val(0.0f64)), "rank");
+    let select = documents(select, bodies).column_as(rank.unwrap_or_else(no_rank), "rank");
     let page = fetch_page(
         db,
         select,
@@ -395,14 +402,18 @@ pub async fn count(
 /// The visible articles quoting one of `speakers`, once per speaker quoted (an article
 /// quoting two of them is in both lists): the articles joined to the distinct
 /// (speaker, article) pairs of their quotes, `quoted.speaker_id` naming the speaker.
-fn quoting(visibility: Visibility, speakers: &[Uuid]) -> Select<article::Entity> {
+fn quoting(
+    visibility: Visibility,
+    backend: DbBackend,
+    speakers: &[Uuid],
+) -> Select<article::Entity> {
     let pairs = Query::select()
         .distinct()
         .columns([quote::Column::SpeakerId, quote::Column::ArticleId])
         .from(quote::Entity)
         .and_where(Expr::col(quote::Column::SpeakerId).is_in(speakers.iter().copied()))
         .to_owned();
-    let mut select = article::Entity::find().filter(visible(visibility));
+    let mut select = article::Entity::find().filter(visible(visibility, backend));
     QueryTrait::query(&mut select).join_subquery(
         JoinType::InnerJoin,
         pairs,
@@ -427,8 +438,11 @@ pub async fn first_pages_by_speaker(
     bodies: BodyFormats,
 ) -> Result<HashMap<Uuid, Page<ArticleRead>>> {
     let order = ArticleOrder::default();
-    let select =
-        documents(quoting(visibility, speakers), bodies).column_as(Expr::val(0.0f64), "rank");
+    let select = documents(
+        quoting(visibility, db.get_database_backend(), speakers),
+        bodies,
+    )
+    .column_as(no_rank(), "rank");
     let pages = fetch_first_pages(
         db,
         select,
@@ -450,7 +464,8 @@ pub async fn count_by_speaker(
     visibility: Visibility,
     speakers: &[Uuid],
 ) -> Result<HashMap<Uuid, u64>> {
-    count_per_parent(db, quoting(visibility, speakers), quoted_speaker()).await
+    let select = quoting(visibility, db.get_database_backend(), speakers);
+    count_per_parent(db, select, quoted_speaker()).await
 }
 
 /// The visible article with `slug` or `id`, with its body in `bodies`' forms: one statement.
@@ -465,10 +480,10 @@ pub async fn find(
         ArticleKey::Id(id) => article::Column::Id.eq(*id),
     };
     let select = article::Entity::find()
-        .filter(visible(visibility))
+        .filter(visible(visibility, db.get_database_backend()))
         .filter(condition);
     documents(select, bodies)
-        .column_as(Expr::val(0.0f64), "rank")
+        .column_as(no_rank(), "rank")
         .into_model::<DocumentRow>()
         .one(db)
         .await?
@@ -492,10 +507,10 @@ pub async fn by_ids(
     bodies: BodyFormats,
 ) -> Result<HashMap<Uuid, ArticleRead>> {
     let select = article::Entity::find()
-        .filter(visible(visibility))
+        .filter(visible(visibility, db.get_database_backend()))
         .filter(article::Column::Id.is_in(ids.iter().copied()));
     let rows = documents(select, bodies)
-        .column_as(Expr::val(0.0f64), "rank")
+        .column_as(no_rank(), "rank")
         .into_model::<DocumentRow>()
         .all(db)
         .await?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::{article, article_tag, author, publication, publication_link, tag};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, Select,
     sea_query::{Expr, Func, JoinType, SimpleExpr},
 };
@@ -141,7 +141,7 @@ pub async fn tag_counts(
         )
         .join(JoinType::InnerJoin, tag::Relation::ArticleTags.def())
         .join(JoinType::InnerJoin, article_tag::Relation::Article.def())
-        .filter(visible(visibility))
+        .filter(visible(visibility, db.get_database_backend()))
         .group_by(tag::Column::Id)
         .group_by(tag::Column::Slug)
         .order_by_asc(tag::Column::Slug);
@@ -156,7 +156,7 @@ pub async fn article_counts_by_tag(
     tags: &[Uuid],
 ) -> Result<HashMap<Uuid, i64>> {
     let these = article_tag::Column::TagId.is_in(tags.iter().copied());
-    let rows: Vec<(Uuid, i64)> = article_counts(visibility, these)
+    let rows: Vec<(Uuid, i64)> = article_counts(visibility, db.get_database_backend(), these)
         .into_tuple()
         .all(db)
         .await?;
@@ -173,13 +173,14 @@ pub async fn article_counts_by_tag(
 /// both the same.
 pub(super) fn article_counts(
     visibility: Visibility,
+    backend: DbBackend,
     tags: SimpleExpr,
 ) -> Select<article_tag::Entity> {
     article_tag::Entity::find()
         .select_only()
         .column(article_tag::Column::TagId)
         .column_as(
-            Expr::from(Func::count(Expr::case(visible(visibility), 1))),
+            Expr::from(Func::count(Expr::case(visible(visibility, backend), 1))),
             "article_count",
         )
         .join(JoinType::InnerJoin, article_tag::Relation::Article.def())

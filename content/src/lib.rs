@@ -24,8 +24,9 @@ pub use entity::{article::ArticleStatus, author::AuthorKind, related_link::LinkR
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sea_query::{Expr, SimpleExpr},
 };
 
 /// What a caller of the content layer can act on. Every failure is one of these.
@@ -165,6 +166,18 @@ pub enum Visibility {
     Public,
     /// Editors and previews: every article, whatever its status.
     All,
+}
+
+/// "Now" in a statement that decides what readers see. Postgres takes its own clock
+/// (`now()`): every replica then agrees on when a scheduled article arrives, and the statement
+/// stays free of a parameter, so Postgres plans it once and keeps the plan rather than
+/// planning it again for every time bound. SQLite, in the application's process, is given the
+/// application's clock.
+pub(crate) fn now_in(backend: DbBackend) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust("now()"),
+        _ => Expr::val(now()).into(),
+    }
 }
 
 /// The current time, truncated to microseconds: the precision both backends store, so a value

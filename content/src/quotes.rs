@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     Result, Visibility,
-    articles::visible,
+    articles::{no_rank, visible},
     model::{FoundQuote, Quote, Speaker},
     pagination::{
         KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
@@ -105,7 +105,7 @@ fn select(
     visibility: Visibility,
     filter: &QuoteFilter,
 ) -> (Select<quote::Entity>, Option<SimpleExpr>) {
-    let mut cond = Condition::all().add(visible(visibility));
+    let mut cond = Condition::all().add(visible(visibility, backend));
     if let Some(slug) = &filter.speaker {
         cond = cond.add(
             Expr::col((quote::Entity, quote::Column::SpeakerId)).in_subquery(
@@ -175,8 +175,7 @@ pub async fn list(
     args: &PageArgs,
 ) -> Result<Page<FoundQuote>> {
     let (select, rank) = select(db.get_database_backend(), visibility, filter);
-    let select =
-        with_speaker(select).column_as(rank.clone().unwrap_or_else(|| Expr::val(0.0f64)), "rank");
+    let select = with_speaker(select).column_as(rank.clone().unwrap_or_else(no_rank), "rank");
     let page = match rank {
         Some(rank) => {
             fetch_page(
@@ -231,7 +230,7 @@ pub async fn first_pages_by_speaker(
     );
     let select = with_speaker(select)
         .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()))
-        .column_as(Expr::val(0.0f64), "rank");
+        .column_as(no_rank(), "rank");
     let pages = fetch_first_pages(
         db,
         select,

@@ -32,12 +32,18 @@ pub struct Stamp {
     /// The earliest publish time still to come of a PUBLISHED article: until then, what
     /// anonymous readers see changes only by writes.
     pub next_arrival: Option<DateTime<Utc>>,
+    /// When the stamp was read, by the clock that decides what readers see (see
+    /// [`crate::now_in`]).
+    pub read_at: DateTime<Utc>,
 }
 
 impl Stamp {
     /// Whether content read under `self` still holds under `now`, the stamp read since.
-    pub fn holds_at(&self, now: &Stamp, at: DateTime<Utc>) -> bool {
-        self.version == now.version && self.next_arrival.is_none_or(|arrival| at < arrival)
+    pub fn holds(&self, now: &Stamp) -> bool {
+        self.version == now.version
+            && self
+                .next_arrival
+                .is_none_or(|arrival| now.read_at < arrival)
     }
 }
 
@@ -53,11 +59,12 @@ pub async fn bump(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
 
 /// Reads the stamp: one statement.
 pub async fn read(db: &impl ConnectionTrait) -> Result<Stamp> {
+    let now = super::now_in(db.get_database_backend());
     let next_arrival = Query::select()
         .expr(Func::min(Expr::col(article::Column::PublishedAt)))
         .from(article::Entity)
         .and_where(Expr::col(article::Column::Status).eq(Expr::cust(super::articles::PUBLISHED)))
-        .and_where(Expr::col(article::Column::PublishedAt).gt(super::now()))
+        .and_where(Expr::col(article::Column::PublishedAt).gt(now.clone()))
         .to_owned();
     let select = Query::select()
         .column("version")
@@ -65,6 +72,7 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<Stamp> {
             Expr::SubQuery(None, Box::new(next_arrival.into())),
             "next_arrival",
         )
+        .expr_as(now, "read_at")
         .from(TABLE)
         .and_where(Expr::col("id").eq(1))
         .to_owned();

@@ -80,7 +80,7 @@ impl ResponseCache {
     /// The entry for `key` if the content it was read from still holds under `now`.
     pub fn get(&self, key: &[u8; 32], now: &Stamp) -> Option<Arc<Entry>> {
         let entry = self.entries.get(key)?;
-        entry.stamp.holds_at(now, content::now()).then_some(entry)
+        entry.stamp.holds(now).then_some(entry)
     }
 
     /// Keeps an answer read under `stamp`; returns its ETag.

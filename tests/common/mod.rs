@@ -5,6 +5,7 @@
 //! dropped when the test ends). Nothing is mocked.
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod ordered;
 pub mod process;
 pub mod proxy;
 pub mod snapshot;
