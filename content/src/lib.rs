@@ -176,7 +176,7 @@ pub enum Visibility {
 pub(crate) fn now_in(backend: DbBackend) -> SimpleExpr {
     match backend {
         DbBackend::Postgres => Expr::cust("now()"),
-        _ => Expr::val(now()).into(),
+        _ => Expr::val(now()),
     }
 }
 
