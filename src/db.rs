@@ -197,6 +197,17 @@ pub async fn open_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<Dat
     open(settings).await
 }
 
+/// The URL with any password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,16 +229,5 @@ mod tests {
         ] {
             assert!(!is_loopback_without_sslmode(url), "{url}");
         }
-    }
-}
-
-/// The URL with any password hidden, for messages and logs.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("****"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
