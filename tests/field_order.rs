@@ -33,6 +33,9 @@ async fn answers(app: &TestApp, query: &str, variables: Value) -> [Ordered; 2] {
     [answers.remove(0), answers.remove(0)]
 }
 
+/// Where in the answer, and the keys expected there, in order.
+type Expected = (Vec<&'static str>, Vec<&'static str>);
+
 #[tokio::test]
 async fn fields_come_in_the_order_selected() {
     let app = spawn_uncached().await;
@@ -44,8 +47,7 @@ async fn fields_come_in_the_order_selected() {
         .await["article"]["id"]
         .clone();
 
-    // (query, variables, [(path, keys)])
-    let cases: Vec<(&str, Value, Vec<(Vec<&str>, Vec<&str>)>)> = vec![
+    let cases: Vec<(&str, Value, Vec<Expected>)> = vec![
         (
             "{ tags { slug articleCount } }",
             json!({}),
