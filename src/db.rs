@@ -15,6 +15,8 @@ use sea_orm::{
 
 use crate::config::DatabaseSettings;
 
+/// The page size of a new SQLite database, in bytes.
+const SQLITE_PAGE_SIZE: u32 = 8192;
 /// Connection-pool size for SQLite files: readers run concurrently under WAL.
 const SQLITE_POOL: u32 = 8;
 const POSTGRES_POOL: u32 = 16;
@@ -102,6 +104,11 @@ async fn connect_with(
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
+                // A new database gets 8 KiB pages: an article with its document and rendered
+                // bodies is some 12 KiB, and 4 KiB pages spread it over a chain of overflow
+                // pages (an import of 10,000 articles: 7.5 s against 6.5 s). An existing
+                // database keeps the size it has.
+                .page_size(SQLITE_PAGE_SIZE)
         });
     } else {
         options.max_connections(settings.db_max_connections.unwrap_or(POSTGRES_POOL).max(1));

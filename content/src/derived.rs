@@ -10,7 +10,10 @@
 //!
 //! Deleting an article deletes what is derived from it (ON DELETE CASCADE).
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use entity::{
     article, article_document, article_search_doc, copyright, key_point, quote, related_link, tag,
@@ -113,11 +116,29 @@ impl Stale {
             .filter(|id| !known.contains(id))
             .copied()
             .collect();
+        // What the written articles refer to, read once for all of them.
+        let referenced = Arc::new(
+            Referenced::load(
+                db,
+                lists
+                    .quotes
+                    .values()
+                    .flatten()
+                    .map(|q| q.speaker_id)
+                    .collect(),
+                given.iter().filter_map(|a| a.author_id).collect(),
+                given.iter().map(|a| a.publication_id).collect(),
+            )
+            .await?,
+        );
         let mut given = given.into_iter().peekable();
         while given.peek().is_some() {
-            let round: Vec<article::Model> = given.by_ref().take(ARTICLES_PER_ROUND).collect();
-            let round_lists = lists.take(&round);
-            let rows = Rows::complete(db, round, round_lists).await?;
+            let articles: Vec<article::Model> = given.by_ref().take(ARTICLES_PER_ROUND).collect();
+            let rows = Rows {
+                lists: lists.take(&articles),
+                referenced: referenced.clone(),
+                articles,
+            };
             self.refresh_round(db, rows).await?;
         }
         for round in all.chunks(ARTICLES_PER_ROUND) {
@@ -136,36 +157,73 @@ impl Stale {
             .collect();
         // The plain text of bodies that did not change is read back, not rendered again.
         let mut plain_text = body_texts(db, &renamed).await?;
+        let built = build_all(&rows, |id| self.written.contains(id))?;
         let (mut written, mut documents_only) = (Vec::new(), Vec::new());
         let mut searched = Vec::new();
-        for a in &rows.articles {
-            let document = serialize(&rows.document(a)?)?;
-            if self.written.contains(&a.id) {
-                let text = body::to_plain_text(&a.body);
-                written.push(DocumentRow {
-                    article: a.id,
-                    document,
-                    html: Some(body::to_html(&a.body)),
-                    text: Some(text.clone()),
-                });
-                plain_text.insert(a.id, text);
-                searched.push(a.id);
+        for (row, text) in built {
+            if let Some(text) = text {
+                plain_text.insert(row.article, text);
+                searched.push(row.article);
+                written.push(row);
             } else {
-                if self.renamed.contains(&a.id) {
-                    searched.push(a.id);
+                if self.renamed.contains(&row.article) {
+                    searched.push(row.article);
                 }
-                documents_only.push(DocumentRow {
-                    article: a.id,
-                    document,
-                    html: None,
-                    text: None,
-                });
+                documents_only.push(row);
             }
         }
         upsert(db, written).await?;
         upsert(db, documents_only).await?;
         search::index::rewrite(db, &rows, &searched, &plain_text).await
     }
+}
+
+/// Articles per thread when a round's documents are built on two: below this, a thread costs
+/// more than it saves.
+const PER_THREAD: usize = 64;
+
+/// The documents of `rows`' articles, with the renderings of the bodies `written` says
+/// changed, and their plain text for the search index. Rendering is the costly part of a
+/// write, and the database waits meanwhile: a large round is built on two threads.
+fn build_all(
+    rows: &Rows,
+    written: impl Fn(&Uuid) -> bool + Sync,
+) -> Result<Vec<(DocumentRow, Option<String>)>> {
+    let build = |a: &article::Model| -> Result<(DocumentRow, Option<String>)> {
+        let document = serialize(&rows.document(a)?)?;
+        if !written(&a.id) {
+            let row = DocumentRow {
+                article: a.id,
+                document,
+                html: None,
+                text: None,
+            };
+            return Ok((row, None));
+        }
+        let text = body::to_plain_text(&a.body);
+        let row = DocumentRow {
+            article: a.id,
+            document,
+            html: Some(body::to_html(&a.body)),
+            text: Some(text.clone()),
+        };
+        Ok((row, Some(text)))
+    };
+    let articles = &rows.articles;
+    if articles.len() < 2 * PER_THREAD {
+        return articles.iter().map(build).collect();
+    }
+    let (first, second) = articles.split_at(articles.len() / 2);
+    let (first, second) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| second.iter().map(build).collect::<Result<Vec<_>>>());
+        let mine = first.iter().map(build).collect::<Result<Vec<_>>>();
+        (mine, other.join())
+    });
+    let second = second
+        .map_err(|_| crate::Error::Internal(anyhow::anyhow!("building documents panicked")))?;
+    let mut all = first?;
+    all.extend(second?);
+    Ok(all)
 }
 
 /// A document to write, and the body's renderings when the body changed.
@@ -309,11 +367,11 @@ impl Written {
 
 /// Articles' lists, by article.
 #[derive(Default)]
-struct Lists {
-    key_points: HashMap<Uuid, Vec<key_point::Model>>,
-    quotes: HashMap<Uuid, Vec<quote::Model>>,
+pub(crate) struct Lists {
+    pub key_points: HashMap<Uuid, Vec<key_point::Model>>,
+    pub quotes: HashMap<Uuid, Vec<quote::Model>>,
     related_links: HashMap<Uuid, Vec<related_link::Model>>,
-    tags: HashMap<Uuid, Vec<tag::Model>>,
+    pub tags: HashMap<Uuid, Vec<tag::Model>>,
     copyrights: HashMap<Uuid, copyright::Model>,
 }
 
@@ -341,14 +399,44 @@ impl Lists {
 /// documents are made of.
 pub(crate) struct Rows {
     pub articles: Vec<article::Model>,
-    pub key_points: HashMap<Uuid, Vec<key_point::Model>>,
-    pub quotes: HashMap<Uuid, Vec<quote::Model>>,
+    pub lists: Lists,
+    pub referenced: Arc<Referenced>,
+}
+
+/// What articles refer to, by id.
+#[derive(Default)]
+pub(crate) struct Referenced {
     pub speakers: HashMap<Uuid, Speaker>,
-    pub tags: HashMap<Uuid, Vec<tag::Model>>,
-    related_links: HashMap<Uuid, Vec<related_link::Model>>,
-    copyrights: HashMap<Uuid, copyright::Model>,
     authors: HashMap<Uuid, Author>,
     publications: HashMap<Uuid, Publication>,
+}
+
+impl Referenced {
+    /// The speakers, authors and publications among these ids.
+    async fn load(
+        db: &impl ConnectionTrait,
+        speakers: Vec<Uuid>,
+        authors: Vec<Uuid>,
+        publications: Vec<Uuid>,
+    ) -> Result<Self> {
+        let mut referenced = Self::default();
+        for chunk in unique(speakers).chunks(LOOKUP_CHUNK) {
+            referenced
+                .speakers
+                .extend(speakers::by_ids(db, chunk).await?);
+        }
+        for chunk in unique(authors).chunks(LOOKUP_CHUNK) {
+            referenced
+                .authors
+                .extend(catalog::authors_by_ids(db, chunk).await?);
+        }
+        for chunk in unique(publications).chunks(LOOKUP_CHUNK) {
+            referenced
+                .publications
+                .extend(catalog::publications_by_ids(db, chunk).await?);
+        }
+        Ok(referenced)
+    }
 }
 
 /// Rows grouped by their article, in the order given.
@@ -368,36 +456,6 @@ fn unique(mut ids: Vec<Uuid>) -> Vec<Uuid> {
 }
 
 impl Rows {
-    /// Articles as written, with their `lists`, and what they refer to read: three
-    /// statements.
-    async fn complete(
-        db: &impl ConnectionTrait,
-        articles: Vec<article::Model>,
-        lists: Lists,
-    ) -> Result<Self> {
-        let speaker_ids = unique(
-            lists
-                .quotes
-                .values()
-                .flatten()
-                .map(|q| q.speaker_id)
-                .collect(),
-        );
-        let author_ids = unique(articles.iter().filter_map(|a| a.author_id).collect());
-        let publication_ids = unique(articles.iter().map(|a| a.publication_id).collect());
-        Ok(Self {
-            key_points: lists.key_points,
-            quotes: lists.quotes,
-            related_links: lists.related_links,
-            tags: lists.tags,
-            copyrights: lists.copyrights,
-            speakers: speakers::by_ids(db, &speaker_ids).await?,
-            authors: catalog::authors_by_ids(db, &author_ids).await?,
-            publications: catalog::publications_by_ids(db, &publication_ids).await?,
-            articles,
-        })
-    }
-
     /// The rows of the articles `ids` as the database holds them: a statement per table.
     async fn load(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Self> {
         let articles = article::Entity::find()
@@ -407,19 +465,24 @@ impl Rows {
         let (quotes, speakers) = article_parts::quotes_with_speakers(db, ids).await?;
         let author_ids = unique(articles.iter().filter_map(|a| a.author_id).collect());
         let publication_ids = unique(articles.iter().map(|a| a.publication_id).collect());
-        Ok(Self {
-            key_points: article_parts::key_points(db, ids).await?,
-            tags: article_parts::tags(db, ids).await?,
-            related_links: article_parts::related_links(db, ids).await?,
-            copyrights: article_parts::copyrights(db, ids).await?,
-            authors: catalog::authors_by_ids(db, &author_ids).await?,
-            publications: catalog::publications_by_ids(db, &publication_ids).await?,
+        let referenced = Referenced {
             speakers: speakers
                 .values()
                 .map(|s| (s.id, Speaker::from(s)))
                 .collect(),
+            authors: catalog::authors_by_ids(db, &author_ids).await?,
+            publications: catalog::publications_by_ids(db, &publication_ids).await?,
+        };
+        Ok(Self {
+            lists: Lists {
+                key_points: article_parts::key_points(db, ids).await?,
+                quotes,
+                related_links: article_parts::related_links(db, ids).await?,
+                tags: article_parts::tags(db, ids).await?,
+                copyrights: article_parts::copyrights(db, ids).await?,
+            },
+            referenced: Arc::new(referenced),
             articles,
-            quotes,
         })
     }
 
@@ -432,22 +495,25 @@ impl Rows {
             ))
         };
         let publication = self
+            .referenced
             .publications
             .get(&a.publication_id)
             .ok_or_else(|| missing("publication", a.publication_id))?;
         let author = match a.author_id {
             Some(id) => Some(
-                self.authors
+                self.referenced
+                    .authors
                     .get(&id)
                     .ok_or_else(|| missing("author", id))?
                     .clone(),
             ),
             None => None,
         };
-        let quotes = list(&self.quotes, a.id)
+        let quotes = list(&self.lists.quotes, a.id)
             .iter()
             .map(|q: &quote::Model| {
                 let speaker = self
+                    .referenced
                     .speakers
                     .get(&q.speaker_id)
                     .ok_or_else(|| missing("speaker", q.speaker_id))?;
@@ -474,14 +540,14 @@ impl Rows {
             word_count: a.word_count,
             author,
             publication: publication.clone(),
-            tags: list(&self.tags, a.id)
+            tags: list(&self.lists.tags, a.id)
                 .iter()
                 .map(|t: &tag::Model| Tag {
                     id: t.id,
                     slug: t.slug.clone(),
                 })
                 .collect(),
-            key_points: list(&self.key_points, a.id)
+            key_points: list(&self.lists.key_points, a.id)
                 .iter()
                 .map(|k: &key_point::Model| KeyPoint {
                     id: k.id,
@@ -490,7 +556,7 @@ impl Rows {
                 })
                 .collect(),
             quotes,
-            related_links: list(&self.related_links, a.id)
+            related_links: list(&self.lists.related_links, a.id)
                 .iter()
                 .map(|l: &related_link::Model| RelatedLink {
                     id: l.id,
@@ -500,7 +566,7 @@ impl Rows {
                     rel: l.rel,
                 })
                 .collect(),
-            copyright: self.copyrights.get(&a.id).map(|c| Copyright {
+            copyright: self.lists.copyrights.get(&a.id).map(|c| Copyright {
                 holder: c.holder.clone(),
                 notice: c.notice.clone(),
                 year: c.year,

@@ -2,7 +2,7 @@
 //! UUID), a tracing span carrying it, so every log line of the request shows it, one line when
 //! it is answered, and the id back in the `X-Request-Id` response header.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use actix_web::{
     HttpMessage,
@@ -20,10 +20,10 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The request's id, for handlers (in the request's extensions).
 #[derive(Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub Arc<str>);
 
 /// The client's request id if it is 1 to 64 of `A-Za-z0-9._-`, else a new one.
-fn request_id(headers: &HeaderMap) -> String {
+fn request_id(headers: &HeaderMap) -> Arc<str> {
     let given = headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok());
     match given {
         Some(id)
@@ -32,9 +32,9 @@ fn request_id(headers: &HeaderMap) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) =>
         {
-            id.to_owned()
+            id.into()
         }
-        _ => uuid::Uuid::now_v7().simple().to_string(),
+        _ => uuid::Uuid::now_v7().simple().to_string().into(),
     }
 }
 

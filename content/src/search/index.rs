@@ -58,16 +58,19 @@ pub(crate) async fn rewrite(
     let wanted: HashSet<Uuid> = ids.iter().copied().collect();
     let of = |id: &Uuid| wanted.contains(id);
     let key_points = rows
+        .lists
         .key_points
         .iter()
         .filter(|(id, _)| of(id))
         .flat_map(|(id, points)| points.iter().map(|k| (*id, k.text.as_str())));
     let tags = rows
+        .lists
         .tags
         .iter()
         .filter(|(id, _)| of(id))
         .flat_map(|(id, tags)| tags.iter().map(|t| (*id, t.slug.as_str())));
     let quotes: Vec<QuoteText> = rows
+        .lists
         .quotes
         .iter()
         .filter(|(id, _)| of(id))
@@ -78,6 +81,7 @@ pub(crate) async fn rewrite(
             text: &q.text,
             context: q.context.as_deref(),
             speaker_name: rows
+                .referenced
                 .speakers
                 .get(&q.speaker_id)
                 .map_or("", |s| s.name.as_str()),

@@ -16,7 +16,7 @@ mod negotiate;
 mod refusal;
 mod run;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use actix_web::{
     HttpMessage, HttpRequest, HttpResponse,
@@ -67,11 +67,10 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 }
 
 /// The id the request is known by in logs and the `X-Request-Id` header.
-fn request_id(req: &HttpRequest) -> String {
+fn request_id(req: &HttpRequest) -> Arc<str> {
     req.extensions()
         .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default()
+        .map_or_else(|| Arc::from(""), |id| id.0.clone())
 }
 
 /// Runs the requests under the execution timeout and answers them.
