@@ -562,10 +562,13 @@ async fn an_exhausted_pool_is_a_quick_503_and_the_server_recovers() {
                 .status()
         })
     };
-    // Wait until the writer has the connection: then a reader cannot get one.
+    // Wait until the writer has the connection: then a reader cannot get one. Each try is
+    // another query text, so none is answered from the response cache, which needs no
+    // connection of the pool on SQLite.
     let mut refused = None;
-    for _ in 0..50 {
-        let (status, headers, body) = post(&app, &json!({ "query": TITLE })).await;
+    for attempt in 0..50 {
+        let query = format!("{TITLE} # attempt {attempt}");
+        let (status, headers, body) = post(&app, &json!({ "query": query })).await;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             refused = Some((headers, body));
             break;

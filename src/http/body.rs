@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, http::header, web};
 use serde::Deserialize;
+use serde_json::error::Category;
 
 /// Why a body is not a GraphQL request.
 #[derive(Debug)]
@@ -69,10 +70,18 @@ pub async fn read(
 }
 
 fn parse(bytes: &[u8], max_batch: usize) -> Result<Requests, BodyError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|err| BodyError::Malformed(format!("the body is not JSON: {err}")))?;
+    // One request, the common case, is read straight into its type; a batch goes through
+    // `Value` so each item's fault can name its index.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return serde_json::from_slice::<async_graphql::Request>(bytes)
+            .map(|r| Requests::Single(Box::new(r)))
+            .map_err(|err| match err.classify() {
+                Category::Data => BodyError::Malformed(format!("not a GraphQL request: {err}")),
+                _ => not_json(err),
+            });
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(not_json)?;
     match value {
-        serde_json::Value::Object(_) => request(value, None).map(|r| Requests::Single(Box::new(r))),
         serde_json::Value::Array(items) => {
             if items.is_empty() || items.len() > max_batch {
                 return Err(BodyError::BatchTooLarge {
@@ -83,7 +92,7 @@ fn parse(bytes: &[u8], max_batch: usize) -> Result<Requests, BodyError> {
             items
                 .into_iter()
                 .enumerate()
-                .map(|(i, item)| request(item, Some(i)))
+                .map(|(i, item)| request(item, i))
                 .collect::<Result<_, _>>()
                 .map(Requests::Batch)
         }
@@ -94,19 +103,20 @@ fn parse(bytes: &[u8], max_batch: usize) -> Result<Requests, BodyError> {
     }
 }
 
-/// One request, or a message naming the field at fault (and its index in a batch).
-fn request(
-    value: serde_json::Value,
-    index: Option<usize>,
-) -> Result<async_graphql::Request, BodyError> {
-    let where_ = index.map_or_else(String::new, |i| format!(" (batch item {i})"));
+fn not_json(err: serde_json::Error) -> BodyError {
+    BodyError::Malformed(format!("the body is not JSON: {err}"))
+}
+
+/// One request of a batch, or a message naming the field at fault and the item's index.
+fn request(value: serde_json::Value, index: usize) -> Result<async_graphql::Request, BodyError> {
     if !value.is_object() {
         return Err(BodyError::Malformed(format!(
-            "a GraphQL request must be a JSON object{where_}"
+            "a GraphQL request must be a JSON object (batch item {index})"
         )));
     }
-    async_graphql::Request::deserialize(value)
-        .map_err(|err| BodyError::Malformed(format!("not a GraphQL request{where_}: {err}")))
+    async_graphql::Request::deserialize(value).map_err(|err| {
+        BodyError::Malformed(format!("not a GraphQL request (batch item {index}): {err}"))
+    })
 }
 
 #[cfg(test)]
@@ -144,5 +154,15 @@ mod tests {
                 .contains("not a GraphQL request")
         );
         assert!(parsed("{", 10).unwrap_err().contains("not JSON"));
+        assert!(
+            parsed(r#" {"query":"{a}"} x"#, 10)
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(
+            parsed(r#"[{"query":"{a}","variables":3}]"#, 10)
+                .unwrap_err()
+                .contains("batch item 0")
+        );
     }
 }

@@ -98,12 +98,17 @@ pub fn server(
     if settings.verify_projection {
         engine = engine.verifying(uncounted);
     }
+    let response_cache = (settings.response_cache == Switch::On).then(|| {
+        let counted = metrics.clone();
+        response_cache::ResponseCache::new(db.clone(), settings.response_cache_mb, move || {
+            counted.statement()
+        })
+    });
     let state = web::Data::new(AppState {
         settings: settings.clone(),
         metrics,
         rate_limiter: rate_limit::RateLimiter::new(settings.rate_limit, settings.rate_limit_burst),
-        response_cache: (settings.response_cache == Switch::On)
-            .then(|| response_cache::ResponseCache::new(db.clone(), settings.response_cache_mb)),
+        response_cache,
         persisted: persisted::Store::new(settings.persisted_queries == Switch::On),
         engine,
         db,

@@ -46,11 +46,17 @@ pub struct ResponseCache {
 }
 
 impl ResponseCache {
-    pub fn new(db: DatabaseConnection, megabytes: usize) -> Self {
+    /// A cache over `db`; `counted` is told of each stamp read that bypasses `db`'s pool (see
+    /// [`Watch`]).
+    pub fn new(
+        db: DatabaseConnection,
+        megabytes: usize,
+        counted: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
         let bytes = (megabytes as u64).saturating_mul(1 << 20);
         Self {
             entries: Cache::with_weighter(ESTIMATED_ENTRIES, bytes, ByBody),
-            watch: Watch::new(db),
+            watch: Watch::new(db, counted),
         }
     }
 
