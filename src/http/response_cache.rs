@@ -100,7 +100,10 @@ impl ResponseCache {
         let etag = etag(&body);
         let entry = Arc::new(Entry {
             stamp,
-            body,
+            // A copy of exactly its length: the answer was written into a buffer that grew by
+            // doubling, and keeping that buffer would hold up to twice the bytes the cache
+            // counts for the entry.
+            body: Bytes::copy_from_slice(&body),
             etag: etag.clone(),
             operation,
         });
