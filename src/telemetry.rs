@@ -45,3 +45,20 @@ pub fn log_panics() {
         }));
     });
 }
+
+/// A duration for a log line: milliseconds to a tenth (`0.3`, not `0.25086999999999998`).
+pub fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 1e4).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn millis_keep_one_decimal() {
+        assert_eq!(super::millis(Duration::from_nanos(25_087)), 0.0);
+        assert_eq!(super::millis(Duration::from_micros(250_870)), 250.9);
+        assert_eq!(super::millis(Duration::from_millis(1_500)), 1500.0);
+    }
+}

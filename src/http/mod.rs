@@ -69,7 +69,7 @@ fn instrument(
         if info.elapsed >= slow {
             let sql: String = info.statement.sql.chars().take(500).collect();
             tracing::warn!(
-                duration_ms = info.elapsed.as_secs_f64() * 1e3,
+                duration_ms = crate::telemetry::millis(info.elapsed),
                 failed = info.failed,
                 sql,
                 "slow SQL statement"

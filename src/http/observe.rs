@@ -63,7 +63,7 @@ pub async fn observe(
     span.in_scope(|| {
         tracing::info!(
             status,
-            duration_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
+            duration_ms = crate::telemetry::millis(started.elapsed()),
             "answered"
         );
     });

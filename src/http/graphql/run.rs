@@ -151,7 +151,7 @@ pub async fn run_one(
     if elapsed >= Duration::from_millis(state.settings.slow_ms) {
         tracing::warn!(
             operation = name.unwrap_or("anonymous"),
-            duration_ms = (elapsed.as_secs_f64() * 1e4).round() / 10.0,
+            duration_ms = crate::telemetry::millis(elapsed),
             outcome = outcome_label(executed.outcome),
             "slow GraphQL operation"
         );
