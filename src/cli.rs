@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (GraphiQL at /graphql in a browser). Loads the demo article into an
     /// empty database unless --no-demo.
-    Serve(ServeSettings),
+    Serve(Box<ServeSettings>),
     /// Import a bundle (JSON, the format of fixtures/demo.json; `-` reads standard input).
     /// Upserts by slug in one transaction: a bad file changes nothing.
     Import {
@@ -103,7 +103,7 @@ pub enum TokenScope {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let database = &cli.database;
     match cli.command {
-        Command::Serve(settings) => serve(database, settings).await,
+        Command::Serve(settings) => serve(database, *settings).await,
         Command::Import { file } => {
             let db = db::open_and_migrate(database).await?;
             let report = import_file(&db, &file).await?;

@@ -123,6 +123,19 @@ pub struct ServeSettings {
     )]
     pub cors_origins: Vec<String>,
 
+    /// Request headers browsers may send from other origins (comma-separated); `*` allows any a
+    /// preflight asks for, which is what client and tracing libraries need (Apollo, urql, Relay,
+    /// Sentry and OpenTelemetry each add their own). A list always includes the headers the
+    /// API reads itself.
+    #[arg(
+        long,
+        env = "CONTENT_API_CORS_HEADERS",
+        value_delimiter = ',',
+        default_value = "*",
+        value_parser = header_name
+    )]
+    pub cors_headers: Vec<String>,
+
     #[command(flatten)]
     pub limits: QueryLimits,
 
@@ -227,6 +240,7 @@ impl Default for ServeSettings {
             bind: DEFAULT_BIND.to_owned(),
             no_demo: false,
             cors_origins: vec!["*".to_owned()],
+            cors_headers: vec!["*".to_owned()],
             limits: QueryLimits::default(),
             max_body_bytes: 1024 * 1024,
             max_write_body_bytes: 16 * 1024 * 1024,
@@ -249,6 +263,17 @@ impl Default for ServeSettings {
     }
 }
 
+/// `*` or an HTTP header name, lowercased.
+fn header_name(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value == "*" {
+        return Ok(value.to_owned());
+    }
+    actix_web::http::header::HeaderName::from_bytes(value.as_bytes())
+        .map(|name| name.as_str().to_owned())
+        .map_err(|_| format!("{value:?} is not an HTTP header name"))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -261,6 +286,18 @@ mod tests {
         settings: ServeSettings,
         #[command(flatten)]
         database: DatabaseSettings,
+    }
+
+    #[test]
+    fn cors_headers_are_header_names() {
+        let parsed = Serve::try_parse_from(["serve", "--cors-headers", "TraceParent,baggage"])
+            .expect("header names parse");
+        assert_eq!(parsed.settings.cors_headers, ["traceparent", "baggage"]);
+        let refused = Serve::try_parse_from(["serve", "--cors-headers", "trace parent"])
+            .err()
+            .expect("a space is not in a header name")
+            .to_string();
+        assert!(refused.contains("not an HTTP header name"), "{refused}");
     }
 
     /// `Default` (what tests and the `schema` command use) says what the flags say.

@@ -315,6 +315,62 @@ async fn cors_allows_any_origin_without_credentials_by_default() {
     );
 }
 
+/// A preflight for a POST from another origin that will send `headers`.
+async fn preflight_with(app: &TestApp, headers: &str) -> reqwest::Response {
+    app.client
+        .request(Method::OPTIONS, app.url("/graphql"))
+        .header(header::ORIGIN, "https://frontend.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, headers)
+        .send()
+        .await
+        .expect("request sent")
+}
+
+#[tokio::test]
+async fn cors_allows_what_client_and_tracing_libraries_send_and_exposes_the_etag() {
+    let app = spawn_app().await;
+    // What Apollo Client, Sentry, OpenTelemetry and a revalidating fetch add.
+    let asked = "content-type,apollographql-client-name,apollographql-client-version,\
+                 sentry-trace,baggage,traceparent,tracestate,if-none-match,x-request-id";
+    let response = preflight_with(&app, asked).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let allowed = header(response.headers(), "access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in asked.split(',') {
+        assert!(allowed.contains(name), "{name} not in {allowed:?}");
+    }
+    assert_eq!(
+        header(response.headers(), "access-control-max-age"),
+        Some("86400")
+    );
+
+    let response = cross_origin_post(&app, "https://frontend.example").await;
+    let exposed = header(response.headers(), "access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in ["etag", "retry-after", "x-request-id"] {
+        assert!(exposed.contains(name), "{name} not in {exposed:?}");
+    }
+}
+
+#[tokio::test]
+async fn cors_with_a_list_of_headers_allows_those_and_what_the_api_reads() {
+    let app = spawn_with(Options {
+        settings: ServeSettings {
+            cors_headers: vec!["traceparent".into()],
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let response = preflight_with(&app, "content-type,authorization,traceparent").await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let response = preflight_with(&app, "content-type,sentry-trace").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn cors_with_a_list_of_origins_allows_only_those() {
     let app = spawn_with(Options {

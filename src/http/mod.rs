@@ -36,17 +36,28 @@ pub struct AppState {
     persisted: persisted::Store,
 }
 
-fn cors(origins: &[String]) -> Cors {
+fn cors(origins: &[String], headers: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "OPTIONS"])
-        .allowed_headers([
+        .expose_headers([observe::X_REQUEST_ID, header::RETRY_AFTER, header::ETAG])
+        .max_age(86_400);
+    let cors = if headers.iter().any(|h| h == "*") {
+        // The preflight's requested headers are reflected.
+        cors.allow_any_header()
+    } else {
+        let read = [
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::AUTHORIZATION,
+            header::IF_NONE_MATCH,
             observe::X_REQUEST_ID,
-        ])
-        .expose_headers([observe::X_REQUEST_ID, header::RETRY_AFTER])
-        .max_age(86_400);
+        ];
+        headers
+            .iter()
+            .fold(cors.allowed_headers(read), |cors, name| {
+                cors.allowed_header(name.as_str())
+            })
+    };
     if origins.iter().any(|o| o == "*") {
         // Any origin may read; credentials are never sent cross-origin.
         cors.allow_any_origin().send_wildcard()
@@ -113,12 +124,12 @@ pub fn server(
         engine,
         db,
     });
-    let origins = settings.cors_origins.clone();
+    let (origins, cors_headers) = (settings.cors_origins.clone(), settings.cors_headers.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(middleware::Compress::default())
-            .wrap(cors(&origins))
+            .wrap(cors(&origins, &cors_headers))
             .wrap(middleware::from_fn(observe::observe))
             .service(
                 web::resource("/graphql")
