@@ -3,6 +3,8 @@
 //! the release server (`content-api serve`) answers search queries from 32 concurrent
 //! clients for a few seconds each. Prints a table: requests/s, p50 and p99 latency, errors.
 //!
+//! The response cache is off: every request is a search, as distinct searches are.
+//!
 //!     cargo bench --bench search                            # 10,000 articles, SQLite
 //!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench search
 //!     cargo bench --bench search -- 10000 100000            # several sizes
@@ -19,16 +21,19 @@ use std::{
 
 use content_api::{content::bundle, db};
 use serde_json::{Value, json};
-use support::{BenchDb, peak_rss_mb, percentile, serve, synthetic, topic_word, topic_words};
+use support::{BenchDb, peak_rss_mb, percentile, serve_with, synthetic, topic_word, topic_words};
 
 /// Articles imported per transaction.
 const IMPORT_CHUNK: usize = 10_000;
 
 /// A results page as a search frontend asks for it: 20 hits with their snippets.
 const ARTICLES: &str = "query($q: String!) { articles(first: 20, filter: { search: $q }) { nodes { slug title summary publishedAt searchSnippet } pageInfo { hasNextPage endCursor } } }";
-const QUOTES: &str = "query($q: String!) { quotes(first: 20, filter: { search: $q }) { nodes { text speaker { name } article { slug title } } } }";
+/// The same page for a search box that asks as the reader types.
+const TYPED: &str = "query($q: String!) { articles(first: 20, filter: { search: $q, prefix: true }) { nodes { slug title summary publishedAt searchSnippet } pageInfo { hasNextPage endCursor } } }";
+const QUOTES: &str = "query($q: String!) { quotes(first: 20, filter: { search: $q }) { nodes { text searchSnippet speaker { name } article { slug title } } } }";
 const COUNT_ARTICLES: &str =
     "query($q: String!) { articles(first: 0, filter: { search: $q }) { totalCount } }";
+const COUNT_TYPED: &str = "query($q: String!) { articles(first: 0, filter: { search: $q, prefix: true }) { totalCount } }";
 const COUNT_QUOTES: &str =
     "query($q: String!) { quotes(first: 0, filter: { search: $q }) { totalCount } }";
 
@@ -52,6 +57,20 @@ fn searches() -> Vec<Search> {
         article("two topic words", topic_words(4242)[..2].join(" ")),
         article("phrase from a quote", "\"quote 1 of article 4242\"".into()),
         article("word in every article", "kernel".into()),
+        // Search as you type: two letters that start a word in most articles, and a name
+        // being typed.
+        Search {
+            name: "typed: two letters",
+            query: TYPED,
+            count: COUNT_TYPED,
+            text: "ka".into(),
+        },
+        Search {
+            name: "typed: \"speaker 12\"",
+            query: TYPED,
+            count: COUNT_TYPED,
+            text: "speaker 12".into(),
+        },
         Search {
             name: "quotes by speaker name",
             query: QUOTES,
@@ -144,7 +163,7 @@ async fn measure(
     let import_time = start.elapsed();
     conn.close().await.ok();
 
-    let (mut server, address) = serve(&database.url);
+    let (mut server, address) = serve_with(&database.url, &["--response-cache", "off"]);
     let endpoint = format!("http://{address}/graphql");
     let client = reqwest::Client::new();
     let mut rows = Vec::new();

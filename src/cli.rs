@@ -124,6 +124,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(database: &DatabaseSettings, settings: ServeSettings) -> anyhow::Result<()> {
+    // A statement outlives its request by no more than the request's own time limit.
+    let database = &DatabaseSettings {
+        statement_timeout_ms: Some(settings.execution_timeout_ms),
+        ..database.clone()
+    };
     let db = db::open_and_migrate(database).await?;
     tracing::info!(database = %db::redact(&database.database_url), "database ready");
     if !settings.no_demo {

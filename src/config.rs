@@ -25,6 +25,12 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub db_acquire_timeout_ms: u64,
+
+    /// Postgres: the longest a statement of the pool may run before the server cancels it
+    /// (milliseconds). `serve` sets it to its execution timeout, so a request stopped at its
+    /// timeout also stops its statement. Not a flag.
+    #[arg(skip)]
+    pub statement_timeout_ms: Option<u64>,
 }
 
 impl Default for DatabaseSettings {
@@ -33,6 +39,7 @@ impl Default for DatabaseSettings {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             db_max_connections: None,
             db_acquire_timeout_ms: 3_000,
+            statement_timeout_ms: None,
         }
     }
 }

@@ -121,6 +121,12 @@ async fn connect_with(
         if is_loopback_without_sslmode(url) {
             options.map_sqlx_postgres_opts(|opts| opts.ssl_mode(PgSslMode::Disable));
         }
+        // Schema changes may take longer than any request; they run without the limit.
+        if let (Some(ms), None) = (settings.statement_timeout_ms, sqlite_pool) {
+            options.map_sqlx_postgres_opts(move |opts| {
+                opts.options([("statement_timeout", ms.max(1).to_string())])
+            });
+        }
     }
     // Start-up must fail fast and clearly on an unreachable database: the pool's own connect
     // may wait out the acquire timeout and then say only "pool timed out".

@@ -191,6 +191,7 @@ async fn the_database_going_away_and_coming_back_needs_no_restart() {
         database_url: url.to_string(),
         db_max_connections: Some(4),
         db_acquire_timeout_ms: 1_000,
+        statement_timeout_ms: None,
     })
     .await
     .expect("connect through the proxy");
@@ -489,5 +490,54 @@ async fn a_panic_answers_500_with_the_request_id_and_the_server_goes_on() {
         app.metric(r#"content_api_graphql_operations_total{operation="Boom",outcome="internal"}"#)
             .await,
         4.0
+    );
+}
+
+/// On Postgres the server's pool carries the execution timeout as `statement_timeout`: a
+/// request stopped at its timeout stops its statement too, and a statement the server cancels
+/// is the database being overloaded (503), never an internal error.
+#[tokio::test]
+async fn statements_stop_at_the_execution_timeout_on_postgres() {
+    let test_db = TestDb::new().await;
+    if !test_db.is_postgres() {
+        eprintln!("skipped: needs a server database (set TEST_DATABASE_URL to a Postgres URL)");
+        return;
+    }
+    db::connect_and_migrate(&test_db.url)
+        .await
+        .expect("migrate");
+    let pool = db::open(&DatabaseSettings {
+        database_url: test_db.url.clone(),
+        statement_timeout_ms: Some(200),
+        ..DatabaseSettings::default()
+    })
+    .await
+    .expect("open");
+    use sea_orm::ConnectionTrait;
+    let shown = pool
+        .query_one_raw(sea_orm::Statement::from_string(
+            pool.get_database_backend(),
+            "SHOW statement_timeout",
+        ))
+        .await
+        .expect("show")
+        .expect("a row");
+    assert_eq!(
+        shown.try_get::<String>("", "statement_timeout").unwrap(),
+        "200ms"
+    );
+    let started = Instant::now();
+    let err = pool
+        .execute_unprepared("SELECT pg_sleep(5)")
+        .await
+        .expect_err("cancelled");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(content::Error::from(err), content::Error::Unavailable(_)),
+        "a cancelled statement is Unavailable"
     );
 }

@@ -355,6 +355,77 @@ async fn hidden_articles_are_never_found_by_anonymous_readers() {
     assert_eq!(seen, ["archived-story", "draft-story", "scheduled-story"]);
 }
 
+/// The best matches of a search are ranked in the index before visibility is checked: when
+/// they are all hidden, the set of candidates grows until a page is full, and every page still
+/// follows from the one before.
+#[tokio::test]
+async fn hidden_best_matches_make_the_candidates_grow() {
+    let app = spawn_empty().await;
+    let mut stories: Vec<Value> = (0..200)
+        .map(|i| {
+            let mut draft = story(
+                &format!("draft-{i:03}"),
+                &format!("Draft {i}"),
+                &["wombat"; 9].join(" "),
+            );
+            draft["status"] = json!("DRAFT");
+            draft
+        })
+        .collect();
+    stories.extend((0..30).map(|i| {
+        let mut published = story(
+            &format!("published-{i:02}"),
+            &format!("Published {i}"),
+            &format!("A wombat, and {} more words.", "many ".repeat(i)),
+        );
+        if i % 3 == 0 {
+            published["tags"] = json!(["marsupials"]);
+        }
+        published
+    }));
+    app.import(&bundle_of(stories)).await;
+
+    let whole = search(&app, "wombat").await;
+    assert_eq!(whole["totalCount"], json!(30));
+    let whole = slugs(&whole);
+    assert_eq!(whole.len(), 30);
+    assert!(whole.iter().all(|s| s.starts_with("published-")));
+    let wombat = json!({ "search": "wombat" });
+    assert_eq!(
+        walk_forward(&app, SEARCH, "articles", &wombat, 4).await,
+        whole
+    );
+    assert_eq!(
+        walk_backward(&app, SEARCH, "articles", &wombat, 4).await,
+        whole
+    );
+
+    let tagged = app
+        .data(
+            SEARCH,
+            json!({ "search": "wombat", "tag": "marsupials", "first": 100 }),
+        )
+        .await;
+    assert_eq!(tagged["articles"]["totalCount"], json!(10));
+    let expected: Vec<String> = whole
+        .iter()
+        .filter(|s| s["published-".len()..].parse::<usize>().unwrap() % 3 == 0)
+        .cloned()
+        .collect();
+    assert_eq!(slugs(&tagged["articles"]), expected);
+
+    // Worst first walks the index the other way.
+    let worst = app
+        .data(
+            SEARCH,
+            json!({ "search": "wombat", "first": 100, "orderBy": { "field": "RELEVANCE", "direction": "ASC" } }),
+        )
+        .await;
+    let mut reversed = whole.clone();
+    reversed.reverse();
+    assert_eq!(slugs(&worst["articles"]), reversed);
+}
+
 #[tokio::test]
 async fn any_text_is_a_safe_search() {
     let app = spawn_app().await;
@@ -622,4 +693,177 @@ async fn articles_from_before_search_are_indexed_when_migrating() {
     assert_eq!(found(&app, "Hellwig").await, Vec::<String>::new());
     db::migrate(&app.db).await.expect("migrate");
     assert_eq!(found(&app, "Hellwig").await, [SEED_SLUG]);
+}
+
+/// Stories whose words are hard to tokenize alike: hyphens, numbers, accents, apostrophes,
+/// other scripts, stopwords in phrases.
+fn tokenization_archive() -> Vec<Value> {
+    let mut stories = vec![
+        story(
+            "covid",
+            "COVID-19 wards reopen",
+            "Cases fell below 1,000 in March.",
+        ),
+        story("gpt", "GPT-4 and H.264", "Models and codecs; pi is 3.14."),
+        story(
+            "cafe",
+            "Café culture in Zürich",
+            "Dvořák played in Łódź and on the Straße.",
+        ),
+        story(
+            "obrien",
+            "O’Brien’s view",
+            "Torvalds's reply: don’t merge it.",
+        ),
+        story("moscow", "Москва и Αθήνα", "東京で会議。"),
+        story("art", "The state of the art", "Nothing else."),
+        story("art-not", "State of an art", "Nothing else, again."),
+        story("kyoto", "京都", "Temples."),
+        story(
+            "kroah",
+            "Stable kernels",
+            "Greg Kroah-Hartman tags releases.",
+        ),
+    ];
+    for (i, (slug, title)) in [("tag-1", "Alpha"), ("tag-10", "Beta"), ("tag-11", "Gamma")]
+        .iter()
+        .enumerate()
+    {
+        let mut tagged = story(&format!("tagged-{i}"), title, "Tags only.");
+        tagged["tags"] = json!([slug]);
+        stories.push(tagged);
+    }
+    stories[0]["quotes"] =
+        json!([{ "text": "COVID-19 is not over.", "speaker": "linus-torvalds" }]);
+    stories[2]["quotes"] = json!([{ "text": "Zürich’s café was full.", "speaker": "christoph-hellwig", "context": "in Łódź" }]);
+    stories
+}
+
+/// One table of searches and what they find, the same on every backend: the suite runs it on
+/// SQLite and, with `TEST_DATABASE_URL`, on Postgres. Each row: the search, whether it is
+/// typed (`prefix: true`), and the stories found, best first where the order is certain, else
+/// sorted.
+const CASES: &[(&str, bool, &[&str])] = &[
+    // Hyphens and numbers: words written together are a phrase.
+    ("COVID-19", false, &["covid"]),
+    ("covid 19", false, &["covid"]),
+    ("covid", false, &["covid"]),
+    ("19", false, &["covid"]),
+    ("GPT-4", false, &["gpt"]),
+    ("gpt 4", false, &["gpt"]),
+    ("H.264", false, &["gpt"]),
+    ("h264", false, &[]),
+    ("3.14", false, &["gpt"]),
+    ("1,000", false, &["covid"]),
+    ("tag-1", false, &["tagged-0"]),
+    ("tag-10", false, &["tagged-1"]),
+    // Case and diacritics.
+    ("cafe", false, &["cafe"]),
+    ("CAFÉ", false, &["cafe"]),
+    ("zurich", false, &["cafe"]),
+    ("ZÜRICH", false, &["cafe"]),
+    ("dvorak", false, &["cafe"]),
+    ("lodz", false, &["cafe"]),
+    ("strasse", false, &["cafe"]),
+    ("KeRnElS", false, &["kroah"]),
+    // Apostrophes, straight or curly.
+    ("O'Brien", false, &["obrien"]),
+    ("obrien", false, &["obrien"]),
+    // The covid story quotes Linus Torvalds.
+    ("Torvalds", false, &["covid", "obrien"]),
+    ("don't", false, &["obrien"]),
+    ("merging", false, &["obrien"]),
+    // Other scripts.
+    ("москва", false, &["moscow"]),
+    ("МОСКВА", false, &["moscow"]),
+    ("αθηνα", false, &["moscow"]),
+    ("東京", false, &["moscow"]),
+    ("京都", false, &["kyoto"]),
+    // Stopwords: left out of words, kept inside phrases.
+    ("state of the art", false, &["art", "art-not"]),
+    ("\"state of the art\"", false, &["art"]),
+    ("\"state of an art\"", false, &["art-not"]),
+    // Search as you type: the last word is also the start of a word.
+    ("kroah-har", true, &["kroah"]),
+    ("kroah-har", false, &[]),
+    ("har", true, &["kroah"]),
+    ("stable ker", true, &["kroah"]),
+    ("zür", true, &["cafe"]),
+    ("cov", true, &["covid"]),
+    ("reopen cov", true, &["covid"]),
+    ("tag-1", true, &["tagged-0"]),
+    ("tag-10", true, &["tagged-1"]),
+];
+
+/// Quotes: the same tokenization over a quote's text, context and speaker.
+const QUOTE_CASES: &[(&str, bool, &[&str])] = &[
+    ("covid-19", false, &["COVID-19 is not over."]),
+    ("zurich cafe", false, &["Zürich’s café was full."]),
+    ("lodz", false, &["Zürich’s café was full."]),
+    ("hellwig", false, &["Zürich’s café was full."]),
+    ("hellw", true, &["Zürich’s café was full."]),
+    ("hellw", false, &[]),
+];
+
+#[tokio::test]
+async fn one_tokenization_on_every_backend() {
+    let app = spawn_empty().await;
+    app.import(&bundle_of(tokenization_archive())).await;
+    let typed = r#"
+    query($search: String, $prefix: Boolean!) {
+      articles(first: 100, filter: { search: $search, prefix: $prefix }) { nodes { slug } }
+      quotes(first: 100, filter: { search: $search, prefix: $prefix }) { nodes { text } }
+    }"#;
+    let mut wrong = Vec::new();
+    for (cases, list, field) in [(CASES, "articles", "slug"), (QUOTE_CASES, "quotes", "text")] {
+        for (text, prefix, expected) in cases {
+            let data = app
+                .data(typed, json!({ "search": text, "prefix": prefix }))
+                .await;
+            let mut got: Vec<String> = data[list]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|n| n[field].as_str().expect("a string").to_owned())
+                .collect();
+            got.sort();
+            let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+            want.sort();
+            if got != want {
+                wrong.push(format!(
+                    "{list}({text:?}, prefix: {prefix}): {got:?}, want {want:?}"
+                ));
+            }
+        }
+    }
+    let backend = if app.test_db.is_postgres() {
+        "Postgres"
+    } else {
+        "SQLite"
+    };
+    assert!(wrong.is_empty(), "on {backend}:\n{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn quote_snippets_mark_what_matched() {
+    let app = spawn_empty().await;
+    app.import(&bundle_of(tokenization_archive())).await;
+    let data = app
+        .data(
+            r#"{ quotes(filter: { search: "zurich caf", prefix: true }) { nodes { searchSnippet } }
+                 plain: quotes { nodes { searchSnippet } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["quotes"]["nodes"][0]["searchSnippet"],
+        "<mark>Zürich’s</mark> <mark>café</mark> was full. — Christoph Hellwig, in Łódź"
+    );
+    assert!(
+        data["plain"]["nodes"]
+            .as_array()
+            .expect("quotes")
+            .iter()
+            .all(|q| q["searchSnippet"].is_null())
+    );
 }

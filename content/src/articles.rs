@@ -186,37 +186,29 @@ fn filter_condition(filter: &ArticleFilter) -> Condition {
     cond
 }
 
-/// The articles `visibility` may see that match `filter`, and with a search, their relevance.
+/// The articles `visibility` may see that match `filter`.
 fn select(
     backend: DbBackend,
     visibility: Visibility,
     filter: &ArticleFilter,
-) -> (Select<article::Entity>, Option<SimpleExpr>) {
+) -> Select<article::Entity> {
     let select = article::Entity::find()
         .filter(visible(visibility, backend))
         .filter(filter_condition(filter));
     match &filter.search {
-        Some(query) => {
-            let (select, rank) = search::matching::articles(select, backend, query);
-            (select, Some(rank))
-        }
-        None => (select, None),
+        Some(query) => search::matching::articles(select, backend, query),
+        None => select,
     }
 }
 
-/// The sort for `order`; `rank` is the relevance of a search, if there is one.
-fn sort(order: ArticleOrder, filter: &ArticleFilter, rank: Option<SimpleExpr>) -> Result<SortSpec> {
-    let (first, name) = match (order.field, rank) {
+/// The sort for `order`. By relevance the index orders (see [`search::ranked`]): the sort
+/// only names the order in cursors.
+fn sort(order: ArticleOrder, filter: &ArticleFilter) -> Result<SortSpec> {
+    let (first, name) = match (order.field, &filter.search) {
         (OrderField::PublishedAt, _) => (col(article::Column::PublishedAt), "published_at".into()),
         (OrderField::UpdatedAt, _) => (col(article::Column::UpdatedAt), "updated_at".into()),
         (OrderField::Title, _) => (col(article::Column::Title), "title".into()),
-        (OrderField::Relevance, Some(rank)) => {
-            // A cursor of one search means nothing in another.
-            let query = filter.search.as_ref().map(|q| q.fts5()).unwrap_or_default();
-            let digest = Sha256::digest(query.as_bytes());
-            let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-            (rank, format!("relevance:{tag}"))
-        }
+        (OrderField::Relevance, Some(query)) => (no_rank(), search_order(query)),
         (OrderField::Relevance, None) => {
             return Err(Error::invalid(
                 "orderBy.field",
@@ -235,6 +227,14 @@ fn sort(order: ArticleOrder, filter: &ArticleFilter, rank: Option<SimpleExpr>) -
             (col(article::Column::Id), direction),
         ],
     })
+}
+
+/// The name of an order by relevance to `query`: a cursor of one search means nothing in
+/// another.
+pub(crate) fn search_order(query: &SearchQuery) -> String {
+    let digest = Sha256::digest(query.fts5().as_bytes());
+    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("relevance:{tag}")
 }
 
 /// An article's document, with the keys it sorts by and its body in the forms asked for.
@@ -363,14 +363,16 @@ pub async fn list(
     args: &PageArgs,
     bodies: BodyFormats,
 ) -> Result<Page<ArticleRead>> {
+    if let (OrderField::Relevance, Some(query)) = (order.field, &filter.search) {
+        return ranked(db, visibility, filter, query, order, args, bodies).await;
+    }
     let first = match order.field {
         OrderField::Title => KeyValue::Text(String::new()),
-        OrderField::Relevance => KeyValue::Float(0.0),
         _ => KeyValue::Time(None),
     };
-    let (select, rank) = select(db.get_database_backend(), visibility, filter);
-    let sort = sort(order, filter, rank.clone())?;
-    let select = documents(select, bodies).column_as(rank.unwrap_or_else(no_rank), "rank");
+    let select = select(db.get_database_backend(), visibility, filter);
+    let sort = sort(order, filter)?;
+    let select = documents(select, bodies).column_as(no_rank(), "rank");
     let page = fetch_page(
         db,
         select,
@@ -383,14 +385,59 @@ pub async fn list(
     read_page(page)
 }
 
+/// A page of a search by relevance: ranked in the index, the candidates checked against
+/// visibility and the filter, then the page's documents read (see [`search::ranked`]).
+async fn ranked(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    filter: &ArticleFilter,
+    query: &SearchQuery,
+    order: ArticleOrder,
+    args: &PageArgs,
+    bodies: BodyFormats,
+) -> Result<Page<ArticleRead>> {
+    let backend = db.get_database_backend();
+    let hits = search::ranked::page(
+        db,
+        &search::index::ARTICLES,
+        query,
+        &sort(order, filter)?,
+        order.direction == Direction::Desc,
+        args,
+        |owners| {
+            article::Entity::find()
+                .select_only()
+                .column(article::Column::Id)
+                .filter(visible(visibility, backend))
+                .filter(filter_condition(filter))
+                .filter(col(article::Column::Id).is_in(owners))
+        },
+    )
+    .await?;
+    let ids: Vec<Uuid> = hits.edges.iter().map(|e| e.node.owner).collect();
+    let rows: HashMap<Uuid, DocumentRow> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        documents(article::Entity::find(), bodies)
+            .column_as(no_rank(), "rank")
+            .filter(col(article::Column::Id).is_in(ids))
+            .into_model::<DocumentRow>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect()
+    };
+    read_page(search::ranked::place(hits, rows)?)
+}
+
 /// How many articles `visibility` may see match `filter`.
 pub async fn count(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     filter: &ArticleFilter,
 ) -> Result<u64> {
-    let (select, _) = select(db.get_database_backend(), visibility, filter);
-    let n: Option<i64> = select
+    let n: Option<i64> = select(db.get_database_backend(), visibility, filter)
         .select_only()
         .column_as(Expr::cust("COUNT(*)"), "n")
         .into_tuple()
@@ -447,7 +494,7 @@ pub async fn first_pages_by_speaker(
         db,
         select,
         quoted_speaker(),
-        &sort(order, &ArticleFilter::default(), None)?,
+        &sort(order, &ArticleFilter::default())?,
         first,
         |r: &DocumentRow| sort_key(order.field, r),
     )

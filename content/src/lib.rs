@@ -109,6 +109,15 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(txn)
 }
 
+/// Whether Postgres cancelled the statement: it ran past its `statement_timeout` (or an
+/// operator cancelled it). The server is overloaded, not the request wrong.
+fn is_cancelled(err: &sea_orm::sqlx::Error) -> bool {
+    matches!(err, sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some(QUERY_CANCELED))
+}
+
+/// Postgres's SQLSTATE for a cancelled statement.
+const QUERY_CANCELED: &str = "57014";
+
 /// Whether a database error says the database is away or busy, not that a statement failed.
 pub fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
@@ -122,7 +131,7 @@ pub fn is_unavailable(err: &DbErr) -> bool {
                     | Sqlx::PoolTimedOut
                     | Sqlx::PoolClosed
                     | Sqlx::WorkerCrashed
-            )
+            ) || is_cancelled(e)
         }
         _ => false,
     }

@@ -90,6 +90,8 @@ pub enum KeyValue {
     Text(String),
     Uuid(Uuid),
     Int(i32),
+    /// A search document's id.
+    Long(i64),
     /// A search's relevance. Kept in a cursor as its bits: JSON number parsing may be off by
     /// a unit in the last place, and a keyset needs the exact value back.
     Float(#[serde(with = "exact_f64")] f64),
@@ -114,6 +116,7 @@ impl KeyValue {
             Self::Text(s) => Some(s.clone().into()),
             Self::Uuid(u) => Some((*u).into()),
             Self::Int(i) => Some((*i).into()),
+            Self::Long(i) => Some((*i).into()),
             Self::Float(f) => Some((*f).into()),
         }
     }
@@ -146,7 +149,12 @@ impl SortSpec {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
     }
 
-    fn decode(&self, argument: &str, cursor: &str, example: &[KeyValue]) -> Result<Vec<KeyValue>> {
+    pub(crate) fn decode(
+        &self,
+        argument: &str,
+        cursor: &str,
+        example: &[KeyValue],
+    ) -> Result<Vec<KeyValue>> {
         let invalid = |why: &str| Error::invalid(argument, format!("invalid cursor: {why}"));
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
@@ -211,7 +219,7 @@ impl SortSpec {
 }
 
 /// Checks the Relay arguments: `first`/`last` within 0..=100, not both.
-fn page_size(args: &PageArgs) -> Result<(i32, bool)> {
+pub(crate) fn page_size(args: &PageArgs) -> Result<(i32, bool)> {
     let check = |name: &str, n: i32| {
         if (0..=MAX_PAGE_SIZE).contains(&n) {
             Ok(n)

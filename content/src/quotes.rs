@@ -6,14 +6,14 @@ use chrono::{DateTime, Utc};
 use entity::{article, quote, speaker};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
-    QueryFilter, QuerySelect, RelationTrait, Select,
-    sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SimpleExpr},
+    QueryFilter, QuerySelect, QueryTrait, RelationTrait, Select,
+    sea_query::{Condition, Expr, ExprTrait, JoinType, Query},
 };
 use uuid::Uuid;
 
 use super::{
     Result, Visibility,
-    articles::{no_rank, visible},
+    articles::visible,
     model::{FoundQuote, Quote, Speaker},
     pagination::{
         KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
@@ -46,8 +46,6 @@ struct QuoteRow {
     speaker_role: Option<String>,
     speaker_organization: Option<String>,
     article_published_at: Option<DateTime<Utc>>,
-    /// Relevance to a search; zero without one.
-    rank: f64,
 }
 
 impl From<QuoteRow> for FoundQuote {
@@ -99,12 +97,21 @@ fn with_speaker(select: Select<quote::Entity>) -> Select<quote::Entity> {
         .join(JoinType::InnerJoin, quote::Relation::Speaker.def())
 }
 
-/// The quotes `visibility` may see that match `filter`, and with a search, their relevance.
-fn select(
+/// The quotes `visibility` may see that match `filter`'s speaker and article.
+fn visible_quotes(
+    select: Select<quote::Entity>,
     backend: DbBackend,
     visibility: Visibility,
     filter: &QuoteFilter,
-) -> (Select<quote::Entity>, Option<SimpleExpr>) {
+) -> Select<quote::Entity> {
+    select
+        .join(JoinType::InnerJoin, quote::Relation::Article.def())
+        .filter(quote_condition(backend, visibility, filter))
+}
+
+/// The condition on a quote joined to its article that `visibility` may see it and it matches
+/// `filter`'s speaker and article.
+fn quote_condition(backend: DbBackend, visibility: Visibility, filter: &QuoteFilter) -> Condition {
     let mut cond = Condition::all().add(visible(visibility, backend));
     if let Some(slug) = &filter.speaker {
         cond = cond.add(
@@ -120,29 +127,21 @@ fn select(
     if let Some(slug) = &filter.article {
         cond = cond.add(Expr::col((article::Entity, article::Column::Slug)).eq(slug.as_str()));
     }
-    // The search goes first: on SQLite it decides the FROM clause the article join follows.
-    let (select, rank) = match &filter.search {
-        Some(query) => {
-            let (select, rank) = search::matching::quotes(quote::Entity::find(), backend, query);
-            (select, Some(rank))
-        }
-        None => (quote::Entity::find(), None),
-    };
-    let select = select
-        .join(JoinType::InnerJoin, quote::Relation::Article.def())
-        .filter(cond);
-    (select, rank)
+    cond
 }
 
-/// Best match first, ties broken by id.
-fn ranked(rank: SimpleExpr) -> SortSpec {
-    SortSpec {
-        name: "quotes:relevance".into(),
-        columns: vec![
-            (rank, Order::Desc),
-            (Expr::col((quote::Entity, quote::Column::Id)), Order::Desc),
-        ],
-    }
+/// The quotes `visibility` may see that match `filter`.
+fn select(
+    backend: DbBackend,
+    visibility: Visibility,
+    filter: &QuoteFilter,
+) -> Select<quote::Entity> {
+    // The search goes first: on SQLite it decides the FROM clause the article join follows.
+    let select = match &filter.search {
+        Some(query) => search::matching::quotes(quote::Entity::find(), backend, query),
+        None => quote::Entity::find(),
+    };
+    visible_quotes(select, backend, visibility, filter)
 }
 
 /// Newest article first, then in article order.
@@ -166,45 +165,90 @@ fn chronological() -> SortSpec {
     }
 }
 
-/// One page of the quotes in articles `visibility` may see: for a search, best match first;
-/// else newest article first, then in article order.
+/// One page of the quotes in articles `visibility` may see: for a search, best match first
+/// (ranked in the index, see [`search::ranked`]); else newest article first, then in article
+/// order.
 pub async fn list(
     db: &impl ConnectionTrait,
     visibility: Visibility,
     filter: &QuoteFilter,
     args: &PageArgs,
 ) -> Result<Page<FoundQuote>> {
-    let (select, rank) = select(db.get_database_backend(), visibility, filter);
-    let select = with_speaker(select).column_as(rank.clone().unwrap_or_else(no_rank), "rank");
-    let page = match rank {
-        Some(rank) => {
-            fetch_page(
-                db,
-                select,
-                &ranked(rank),
-                args,
-                |q: &QuoteRow| vec![KeyValue::Float(q.rank), KeyValue::Uuid(q.id)],
-                &[KeyValue::Float(0.0), KeyValue::Uuid(Uuid::nil())],
-            )
-            .await?
-        }
-        None => {
-            fetch_page(
-                db,
-                select,
-                &chronological(),
-                args,
-                chronological_key,
-                &[
-                    KeyValue::Time(None),
-                    KeyValue::Uuid(Uuid::nil()),
-                    KeyValue::Int(0),
-                ],
-            )
-            .await?
-        }
-    };
+    let backend = db.get_database_backend();
+    if let Some(query) = &filter.search {
+        return ranked(db, visibility, filter, query, args).await;
+    }
+    let select = with_speaker(select(backend, visibility, filter));
+    let page = fetch_page(
+        db,
+        select,
+        &chronological(),
+        args,
+        chronological_key,
+        &[
+            KeyValue::Time(None),
+            KeyValue::Uuid(Uuid::nil()),
+            KeyValue::Int(0),
+        ],
+    )
+    .await?;
     Ok(page.map(Into::into))
+}
+
+/// A page of a search over quotes: ranked in the index, the candidates checked against
+/// visibility and the filter, then the page's quotes read.
+async fn ranked(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    filter: &QuoteFilter,
+    query: &SearchQuery,
+    args: &PageArgs,
+) -> Result<Page<FoundQuote>> {
+    let backend = db.get_database_backend();
+    let sort = SortSpec {
+        name: format!("quotes:{}", super::articles::search_order(query)),
+        columns: Vec::new(),
+    };
+    let hits = search::ranked::page(
+        db,
+        &search::index::QUOTES,
+        query,
+        &sort,
+        true,
+        args,
+        |owners| {
+            // The candidates drive: joined the usual way, SQLite would walk every visible
+            // article by its index of published ones and look for the candidates' quotes.
+            let mut select = quote::Entity::find()
+                .select_only()
+                .column(quote::Column::Id)
+                .filter(quote::Column::Id.is_in(owners))
+                .filter(
+                    Expr::col((quote::Entity, quote::Column::ArticleId))
+                        .equals((article::Entity, article::Column::Id)),
+                )
+                .filter(quote_condition(backend, visibility, filter));
+            QueryTrait::query(&mut select).cross_join(article::Entity);
+            select
+        },
+    )
+    .await?;
+    let ids: Vec<Uuid> = hits.edges.iter().map(|e| e.node.owner).collect();
+    let rows: HashMap<Uuid, QuoteRow> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        with_speaker(
+            quote::Entity::find().join(JoinType::InnerJoin, quote::Relation::Article.def()),
+        )
+        .filter(quote::Column::Id.is_in(ids))
+        .into_model::<QuoteRow>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect()
+    };
+    Ok(search::ranked::place(hits, rows)?.map(Into::into))
 }
 
 fn chronological_key(q: &QuoteRow) -> Vec<KeyValue> {
@@ -223,14 +267,13 @@ pub async fn first_pages_by_speaker(
     speakers: &[Uuid],
     first: Option<i32>,
 ) -> Result<HashMap<Uuid, Page<FoundQuote>>> {
-    let (select, _) = select(
+    let select = select(
         db.get_database_backend(),
         visibility,
         &QuoteFilter::default(),
     );
-    let select = with_speaker(select)
-        .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()))
-        .column_as(no_rank(), "rank");
+    let select =
+        with_speaker(select).filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()));
     let pages = fetch_first_pages(
         db,
         select,
@@ -252,12 +295,12 @@ pub async fn count_by_speaker(
     visibility: Visibility,
     speakers: &[Uuid],
 ) -> Result<HashMap<Uuid, u64>> {
-    let (select, _) = select(
+    let select = select(
         db.get_database_backend(),
         visibility,
         &QuoteFilter::default(),
-    );
-    let select = select.filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()));
+    )
+    .filter(quote::Column::SpeakerId.is_in(speakers.iter().copied()));
     count_per_parent(
         db,
         select,
@@ -271,6 +314,7 @@ pub async fn count(
     visibility: Visibility,
     filter: &QuoteFilter,
 ) -> Result<u64> {
-    let (select, _) = select(db.get_database_backend(), visibility, filter);
-    Ok(select.count(db).await?)
+    Ok(select(db.get_database_backend(), visibility, filter)
+        .count(db)
+        .await?)
 }

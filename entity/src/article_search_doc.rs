@@ -1,5 +1,7 @@
-//! An article's search document: the text full-text search looks in, derived from the article
-//! and written with it. SQLite indexes it with FTS5, Postgres with a generated `tsvector`.
+//! An article's search document: the text full-text search looks in (and snippets are cut
+//! from), derived from the article and written with it. Its terms are indexed in SQLite's FTS5
+//! table `article_search` (rowid = this row's id), or on Postgres in the row's `document`
+//! (`tsvector`, not mapped here), both written by `content::search::index`.
 
 use sea_orm::entity::prelude::*;
 

@@ -9,6 +9,7 @@ mod m20261125_000003_create_content_version;
 mod m20261201_000001_create_article_documents;
 mod m20261201_000002_index_newest_first;
 mod m20261201_000003_compress_text_with_lz4;
+mod m20261205_000001_search_terms;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_create_article_documents::Migration),
             Box::new(m20261201_000002_index_newest_first::Migration),
             Box::new(m20261201_000003_compress_text_with_lz4::Migration),
+            Box::new(m20261205_000001_search_terms::Migration),
         ]
     }
 }

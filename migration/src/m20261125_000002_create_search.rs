@@ -54,7 +54,7 @@ enum QuoteSearchDocs {
 }
 
 /// SQLite: an FTS5 table over `docs`' `columns`, with the triggers that keep it current.
-fn sqlite_fts(fts: &str, docs: &str, columns: &[&str]) -> Vec<String> {
+pub(crate) fn sqlite_fts(fts: &str, docs: &str, columns: &[&str]) -> Vec<String> {
     let list = columns.join(", ");
     let new: Vec<String> = columns.iter().map(|c| format!("new.{c}")).collect();
     let old: Vec<String> = columns.iter().map(|c| format!("old.{c}")).collect();
@@ -82,7 +82,7 @@ fn sqlite_fts(fts: &str, docs: &str, columns: &[&str]) -> Vec<String> {
 
 /// Postgres: the weighted `tsvector` of a document table, and its GIN index. Weights: A
 /// ranks highest.
-fn postgres_tsvector(docs: &str, weighted: &[(&str, char)]) -> Vec<String> {
+pub(crate) fn postgres_tsvector(docs: &str, weighted: &[(&str, char)]) -> Vec<String> {
     let parts: Vec<String> = weighted
         .iter()
         .map(|(expr, weight)| format!("setweight(to_tsvector('english', {expr}), '{weight}')"))

@@ -160,7 +160,11 @@ impl ArticleSet {
 /// Quotes returned together: their speakers and articles.
 pub struct QuoteSet {
     reader: Reader,
+    quote_ids: Vec<Uuid>,
     article_ids: Vec<Uuid>,
+    /// The search that found these quotes, if one did.
+    search: Option<SearchQuery>,
+    snippets: Lazy<HashMap<Uuid, String>>,
     /// The quotes' speakers.
     speakers: Arc<SpeakerSet>,
     /// The articles these quotes were read with, when an article set holds them. Weak, as
@@ -173,10 +177,18 @@ pub struct QuoteSet {
 impl QuoteSet {
     /// Quotes found across articles.
     pub fn new(reader: Reader, quotes: &[FoundQuote]) -> Arc<Self> {
+        Self::found(reader, quotes, None)
+    }
+
+    /// Quotes found across articles, by `search` if one found them.
+    pub fn found(reader: Reader, quotes: &[FoundQuote], search: Option<SearchQuery>) -> Arc<Self> {
         let speakers: Vec<Speaker> = quotes.iter().map(|q| q.quote.speaker.clone()).collect();
         Arc::new(Self {
             speakers: SpeakerSet::of(reader.clone(), &speakers),
+            quote_ids: quotes.iter().map(|q| q.quote.id).collect(),
             article_ids: unique(quotes.iter().map(|q| q.article_id)),
+            search,
+            snippets: Lazy::new(),
             reader,
             parent: Weak::new(),
             articles: Lazy::new(),
@@ -192,11 +204,27 @@ impl QuoteSet {
             .collect();
         Arc::new(Self {
             speakers: SpeakerSet::of(parent.reader.clone(), &speakers),
+            quote_ids: Vec::new(),
             article_ids: parent.ids(),
+            search: None,
+            snippets: Lazy::new(),
             reader: parent.reader.clone(),
             parent: Arc::downgrade(parent),
             articles: Lazy::new(),
         })
+    }
+
+    /// The passage of the quote that matched the search that found it; `None` without one.
+    pub async fn snippet(&self, quote: Uuid) -> Result<Option<String>> {
+        let Some(query) = &self.search else {
+            return Ok(None);
+        };
+        let all = load(
+            &self.snippets,
+            search::snippet::quotes(&self.reader.db, query, &self.quote_ids),
+        )
+        .await?;
+        Ok(all.get(&quote).cloned())
     }
 
     /// The set of the quotes' speakers.

@@ -231,10 +231,11 @@ impl QueryRoot {
         let page = quotes::list(&reader.db, reader.visibility, &filter, &args)
             .await
             .gql()?;
+        let search = filter.search.clone();
         Ok(connection(
             page,
             TotalCount::Quotes(reader.visibility, filter),
-            |found| Quote::found(reader, found),
+            |found| Quote::found_by(reader, found, search),
         ))
     }
 

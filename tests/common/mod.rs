@@ -190,6 +190,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
                 database_url: test_db.url.clone(),
                 db_max_connections: Some(connections),
                 db_acquire_timeout_ms: acquire_timeout_ms,
+                // As `serve` opens its pool.
+                statement_timeout_ms: Some(options.settings.execution_timeout_ms),
             })
             .await
             .expect("open the server's pool")

@@ -1,88 +1,167 @@
-//! Snippets: the passage of an article that matched a search, its matching words marked.
+//! Snippets: the passages of an article or a quote that matched a search, its words marked.
 //!
-//! The database picks the passage and marks the words with two private-use characters, which
-//! the index never holds (they are removed from indexed text); here the passage is escaped
-//! as HTML and the markers become `<mark>` tags, so a snippet is safe to render as HTML.
+//! The passages are found here, with the tokenizer that made the index ([`super::text`]), so
+//! both backends give the same snippet. Each is escaped as HTML and its matching words are
+//! put in `<mark>` tags, so a snippet is safe to render as HTML.
 
 use std::collections::HashMap;
 
-use entity::article_search_doc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait,
-    sea_query::{Alias, Expr},
+    ConnectionTrait,
+    sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
 use super::{
     SearchQuery,
-    matching::{ARTICLE_INDEX, TSQUERY, matches},
+    index::{ARTICLES, Index, QUOTES},
+    text::words,
 };
-use crate::Result;
+use crate::{Result, bundle::import::LOOKUP_CHUNK};
 
+/// Markers of a match inside a passage, before it is HTML; the index never holds them (they
+/// are removed from indexed text).
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
 
-/// Words around the match in a snippet.
-const SNIPPET_WORDS: u32 = 24;
+/// Words in one passage of a snippet.
+const SNIPPET_WORDS: usize = 24;
+/// Words shown before the first match of a passage.
+const LEAD_WORDS: usize = 4;
+/// Most passages in a snippet.
+const PASSAGES: usize = 2;
 
-#[derive(FromQueryResult)]
-struct Row {
-    article_id: Uuid,
-    snippet: Option<String>,
-}
-
-/// The snippet of each of the articles `ids` for `query`, by article id. An article the
-/// query does not match has none.
+/// The snippets of the articles `ids` for `query`, by article id. An article the query does
+/// not match has none.
 pub async fn articles(
     db: &impl ConnectionTrait,
     query: &SearchQuery,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>> {
-    let mut select = article_search_doc::Entity::find()
-        .select_only()
-        .column(article_search_doc::Column::ArticleId)
-        .filter(article_search_doc::Column::ArticleId.is_in(ids.iter().copied()));
-    let marks = [MARK_START.to_string(), MARK_END.to_string()];
-    let backend = db.get_database_backend();
-    let (fts, docs, _) = ARTICLE_INDEX;
-    select = select.filter(matches(backend, query, fts, docs));
-    select = match backend {
-        DbBackend::Postgres => {
-            let options = format!(
-                "StartSel=\"{MARK_START}\", StopSel=\"{MARK_END}\", MaxFragments=2, \
-                 MaxWords={SNIPPET_WORDS}, MinWords={}, FragmentDelimiter=\" … \"",
-                SNIPPET_WORDS / 2
-            );
-            select.column_as(
-                Expr::cust_with_values(
-                    format!(
-                        "ts_headline('english', concat_ws(E'\\n', title, summary, key_points, \
-                         quotes, body), {TSQUERY}, $2)"
-                    ),
-                    [query.websearch(), options],
-                ),
-                "snippet",
-            )
+    snippets(db, query, &ARTICLES, ids).await
+}
+
+/// The snippets of the quotes `ids` for `query`, by quote id.
+pub async fn quotes(
+    db: &impl ConnectionTrait,
+    query: &SearchQuery,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    snippets(db, query, &QUOTES, ids).await
+}
+
+/// Reads the documents of `ids` from `index` and makes their snippets from the text a
+/// reader sees: an article's fields but its tags, one after the other; a quote as an article
+/// shows it, "text — Speaker, context".
+async fn snippets(
+    db: &impl ConnectionTrait,
+    query: &SearchQuery,
+    index: &Index,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    let shown: Vec<&str> = index
+        .fields
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| *name != "tags")
+        .collect();
+    let mut snippets = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let select = Query::select()
+            .column(Alias::new(index.owner))
+            .columns(shown.iter().map(|c| Alias::new(*c)))
+            .from(Alias::new(index.docs))
+            .and_where(Expr::col(Alias::new(index.owner)).is_in(chunk.iter().copied()))
+            .to_owned();
+        for row in db.query_all(&select).await? {
+            let owner: Uuid = row.try_get("", index.owner)?;
+            let fields = shown
+                .iter()
+                .map(|column| row.try_get::<String>("", column))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let text = match (index.fts, fields.as_slice()) {
+                (fts, [text, context, speaker]) if fts == QUOTES.fts && !context.is_empty() => {
+                    format!("{text} — {speaker}, {context}")
+                }
+                (fts, [text, _, speaker]) if fts == QUOTES.fts => format!("{text} — {speaker}"),
+                _ => fields
+                    .iter()
+                    .filter(|f| !f.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            };
+            if let Some(snippet) = snippet(query, &text) {
+                snippets.insert(owner, snippet);
+            }
         }
-        _ => {
-            // The page's documents drive: the full-text query is then checked for each of
-            // them by rowid, instead of listing every match to keep the page's.
-            QueryTrait::query(&mut select).cross_join(Alias::new(fts));
-            select.column_as(
-                Expr::cust_with_values(
-                    format!("snippet({fts}, -1, ?, ?, ' … ', {SNIPPET_WORDS})"),
-                    marks,
-                ),
-                "snippet",
-            )
-        }
+    }
+    Ok(snippets)
+}
+
+/// The snippet of `text` for `query`: up to two passages of [`SNIPPET_WORDS`] words with the
+/// most matches, in the order they come, as HTML. None when nothing in `text` matches.
+pub fn snippet(query: &SearchQuery, text: &str) -> Option<String> {
+    let all: Vec<_> = words(text).collect();
+    let hits: Vec<bool> = all.iter().map(|w| query.wants_word(&w.folded())).collect();
+    if !hits.contains(&true) {
+        return None;
+    }
+    // Each passage starts a few words before a match; the best has the most matches, the
+    // earliest first among equals.
+    let score = |start: usize| {
+        hits[start..(start + SNIPPET_WORDS).min(hits.len())]
+            .iter()
+            .filter(|h| **h)
+            .count()
     };
-    let rows = select.into_model::<Row>().all(db).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| Some((r.article_id, to_html(&r.snippet?))))
-        .collect())
+    let mut passages: Vec<usize> = Vec::new();
+    for _ in 0..PASSAGES {
+        let best = (0..hits.len())
+            .filter(|&i| hits[i])
+            // A few words before the match, and never fewer words than a passage holds.
+            .map(|i| {
+                i.saturating_sub(LEAD_WORDS)
+                    .min(hits.len().saturating_sub(SNIPPET_WORDS))
+            })
+            .filter(|&s| {
+                passages
+                    .iter()
+                    .all(|&p| s + SNIPPET_WORDS <= p || p + SNIPPET_WORDS <= s)
+            })
+            .max_by_key(|&s| (score(s), std::cmp::Reverse(s)));
+        match best {
+            Some(start) => passages.push(start),
+            None => break,
+        }
+    }
+    passages.sort_unstable();
+    let mut marked = String::new();
+    for (n, &start) in passages.iter().enumerate() {
+        let end = (start + SNIPPET_WORDS).min(all.len()) - 1;
+        if n > 0 {
+            marked.push_str(" … ");
+        } else if start > 0 {
+            marked.push_str("… ");
+        }
+        let mut at = all[start].start;
+        for i in start..=end {
+            let word = &all[i];
+            marked.push_str(&text[at..word.start]);
+            if hits[i] {
+                marked.push(MARK_START);
+                marked.push_str(word.text);
+                marked.push(MARK_END);
+            } else {
+                marked.push_str(word.text);
+            }
+            at = word.end;
+        }
+        if n + 1 == passages.len() && end + 1 < all.len() {
+            marked.push_str(" …");
+        }
+    }
+    Some(to_html(&marked))
 }
 
 /// A marked passage as an HTML fragment: escaped, whitespace collapsed, matches in `<mark>`.

@@ -22,10 +22,16 @@ pub struct ArticleFilter {
     pub published_before: Option<DateTime>,
     /// Words to find anywhere in the article: title, summary, body, key points, quotes and
     /// their speakers' names, tags. Every word must match, in any form ("maintainers" finds
-    /// "maintainer"); "text in double quotes" is a phrase; common words such as "the" are
-    /// ignored. At most 500 characters. Results come best match first unless `orderBy` says
-    /// otherwise.
+    /// "maintainer"), whatever its case and accents ("zurich" finds "Zürich"); "text in
+    /// double quotes" is a phrase, and so are words written together ("COVID-19", "H.264");
+    /// common words such as "the" are ignored outside phrases. At most 500 characters.
+    /// Results come best match first unless `orderBy` says otherwise.
     pub search: Option<String>,
+    /// Search as the reader types: the last word of `search` also matches as the start of a
+    /// word ("kroah-har" finds "Kroah-Hartman"). A last word of one character is matched
+    /// whole.
+    #[graphql(default)]
+    pub prefix: bool,
 }
 
 impl ArticleFilter {
@@ -41,7 +47,7 @@ impl ArticleFilter {
             published_before: self.published_before.map(|t| t.0),
             search: self
                 .search
-                .map(|text| SearchQuery::parse(&format!("{field}.search"), &text))
+                .map(|text| SearchQuery::parse(&format!("{field}.search"), &text, self.prefix))
                 .transpose()?,
         })
     }
@@ -99,6 +105,9 @@ pub struct QuoteFilter {
     /// Words to find in the quote's text, its context or its speaker's name, as in
     /// `ArticleFilter.search`. Results come best match first.
     pub search: Option<String>,
+    /// Search as the reader types, as `ArticleFilter.prefix`.
+    #[graphql(default)]
+    pub prefix: bool,
 }
 
 impl QuoteFilter {
@@ -109,7 +118,7 @@ impl QuoteFilter {
             article: self.article,
             search: self
                 .search
-                .map(|text| SearchQuery::parse(&format!("{field}.search"), &text))
+                .map(|text| SearchQuery::parse(&format!("{field}.search"), &text, self.prefix))
                 .transpose()?,
         })
     }

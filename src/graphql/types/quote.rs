@@ -38,7 +38,16 @@ impl Quote {
 
     /// Quotes found together, sharing one set.
     pub fn found(reader: &Reader, found: Vec<FoundQuote>) -> Vec<Self> {
-        let set = QuoteSet::new(reader.clone(), &found);
+        Self::found_by(reader, found, None)
+    }
+
+    /// Quotes a search found (or none did), sharing one set.
+    pub fn found_by(
+        reader: &Reader,
+        found: Vec<FoundQuote>,
+        search: Option<content::search::SearchQuery>,
+    ) -> Vec<Self> {
+        let set = QuoteSet::found(reader.clone(), &found, search);
         Self::in_set(found, set)
     }
 
@@ -75,5 +84,11 @@ impl Quote {
         found
             .map(|(read, set)| Article::new(read, set))
             .ok_or_else(|| graphql_error(content::Error::NotFound("the quote's article".into())))
+    }
+    /// For a quote found by `quotes(filter: { search })`: the passage that matched, as an
+    /// HTML fragment (text escaped, matching words in `<mark>`), from the quote's text, its
+    /// context and its speaker's name. Null when the quote was not found by a search.
+    async fn search_snippet(&self) -> async_graphql::Result<Option<String>> {
+        self.set.snippet(self.quote.id).await.gql()
     }
 }
