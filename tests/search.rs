@@ -426,6 +426,33 @@ async fn hidden_best_matches_make_the_candidates_grow() {
     assert_eq!(slugs(&worst["articles"]), reversed);
 }
 
+/// The server keeps the ranking of a search until the next write: a write (here an import,
+/// as another replica or the CLI would make it) is searched at once, and a page after a
+/// cursor comes from the same ranking as the first.
+#[tokio::test]
+async fn a_kept_ranking_never_outlives_a_write() {
+    let app = spawn_empty().await;
+    app.import(&bundle_of(vec![story("one", "One", "An okapi.")]))
+        .await;
+    assert_eq!(found(&app, "okapi").await, ["one"]);
+    let okapi = json!({ "search": "okapi" });
+    assert_eq!(
+        walk_forward(&app, SEARCH, "articles", &okapi, 1).await,
+        ["one"]
+    );
+    app.import(&bundle_of(vec![story(
+        "two",
+        "Okapi okapi",
+        "Okapis, okapis.",
+    )]))
+    .await;
+    assert_eq!(found(&app, "okapi").await, ["two", "one"]);
+    assert_eq!(
+        walk_forward(&app, SEARCH, "articles", &okapi, 1).await,
+        ["two", "one"]
+    );
+}
+
 #[tokio::test]
 async fn any_text_is_a_safe_search() {
     let app = spawn_app().await;

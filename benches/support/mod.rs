@@ -96,6 +96,8 @@ pub fn synthetic(range: Range<usize>) -> Bundle {
 /// the server `BENCH_DATABASE_URL` names and dropped when this is.
 pub struct BenchDb {
     pub url: String,
+    /// Whether the articles are in it already (a reused database).
+    pub imported: bool,
     postgres: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -109,6 +111,7 @@ impl BenchDb {
         );
         Self {
             url,
+            imported: false,
             postgres: None,
             _dir: Some(dir),
         }
@@ -128,7 +131,18 @@ impl BenchDb {
         url.set_path(&name);
         Self {
             url: url.to_string(),
+            imported: false,
             postgres: Some((admin_url.to_owned(), name)),
+            _dir: None,
+        }
+    }
+
+    /// A database already there (one a run kept): used as it is, and left in place.
+    pub fn existing(url: String) -> Self {
+        Self {
+            url,
+            imported: true,
+            postgres: None,
             _dir: None,
         }
     }

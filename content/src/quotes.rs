@@ -18,7 +18,7 @@ use super::{
     pagination::{
         KeyValue, Page, PageArgs, SortSpec, count_per_parent, fetch_first_pages, fetch_page,
     },
-    search::{self, SearchQuery},
+    search::{self, SearchQuery, ranked::Rankings},
 };
 
 #[derive(Clone, Debug, Default)]
@@ -170,13 +170,14 @@ fn chronological() -> SortSpec {
 /// order.
 pub async fn list(
     db: &impl ConnectionTrait,
+    rankings: Option<&Rankings>,
     visibility: Visibility,
     filter: &QuoteFilter,
     args: &PageArgs,
 ) -> Result<Page<FoundQuote>> {
     let backend = db.get_database_backend();
     if let Some(query) = &filter.search {
-        return ranked(db, visibility, filter, query, args).await;
+        return ranked(db, rankings, visibility, filter, query, args).await;
     }
     let select = with_speaker(select(backend, visibility, filter));
     let page = fetch_page(
@@ -199,6 +200,7 @@ pub async fn list(
 /// visibility and the filter, then the page's quotes read.
 async fn ranked(
     db: &impl ConnectionTrait,
+    rankings: Option<&Rankings>,
     visibility: Visibility,
     filter: &QuoteFilter,
     query: &SearchQuery,
@@ -211,6 +213,7 @@ async fn ranked(
     };
     let hits = search::ranked::page(
         db,
+        rankings,
         &search::index::QUOTES,
         query,
         &sort,
@@ -248,7 +251,7 @@ async fn ranked(
         .map(|r| (r.id, r))
         .collect()
     };
-    Ok(search::ranked::place(hits, rows)?.map(Into::into))
+    Ok(search::ranked::place(hits, rows).map(Into::into))
 }
 
 fn chronological_key(q: &QuoteRow) -> Vec<KeyValue> {

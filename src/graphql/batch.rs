@@ -25,7 +25,7 @@ use crate::content::{
     model::{ArticleRead, BodyFormat, BodyFormats, FoundQuote, Speaker},
     pagination::Page,
     quotes,
-    search::{self, SearchQuery},
+    search::{self, SearchQuery, ranked::Rankings},
 };
 
 /// Who reads, and from where: what every set needs to load more.
@@ -33,6 +33,8 @@ use crate::content::{
 pub struct Reader {
     pub db: DatabaseConnection,
     pub visibility: Visibility,
+    /// The server's rankings of recent searches, if it keeps them.
+    pub rankings: Option<Arc<Rankings>>,
 }
 
 /// A relation of a set, loaded on first use.
@@ -414,6 +416,7 @@ mod tests {
         demo::load_if_empty(&db).await.expect("the demo article");
         let page = articles::list(
             &db,
+            None,
             Visibility::Public,
             &ArticleFilter::default(),
             Default::default(),
@@ -432,6 +435,7 @@ mod tests {
         let reader = Reader {
             db,
             visibility: Visibility::Public,
+            rankings: None,
         };
 
         let set = ArticleSet::new(reader, reads);

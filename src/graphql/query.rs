@@ -168,9 +168,17 @@ impl QueryRoot {
         let look = ctx.look_ahead();
         let wanted = bodies([look.field("nodes"), look.field("edges").field("node")]);
         let reader = reader(ctx);
-        let page = articles::list(&reader.db, reader.visibility, &filter, order, &page, wanted)
-            .await
-            .gql()?;
+        let page = articles::list(
+            &reader.db,
+            reader.rankings.as_deref(),
+            reader.visibility,
+            &filter,
+            order,
+            &page,
+            wanted,
+        )
+        .await
+        .gql()?;
         let search = filter.search.clone();
         Ok(connection(
             page,
@@ -228,9 +236,15 @@ impl QueryRoot {
         };
         let filter = filter.unwrap_or_default().into_content("filter").gql()?;
         let reader = reader(ctx);
-        let page = quotes::list(&reader.db, reader.visibility, &filter, &args)
-            .await
-            .gql()?;
+        let page = quotes::list(
+            &reader.db,
+            reader.rankings.as_deref(),
+            reader.visibility,
+            &filter,
+            &args,
+        )
+        .await
+        .gql()?;
         let search = filter.search.clone();
         Ok(connection(
             page,

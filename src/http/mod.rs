@@ -18,6 +18,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::{ServeSettings, Switch},
+    content::search::ranked::Rankings,
     graphql::engine::Engine,
 };
 
@@ -109,6 +110,8 @@ pub fn server(
     if settings.verify_projection {
         engine = engine.verifying(uncounted);
     }
+    let counted = metrics.clone();
+    engine = engine.ranking(Rankings::new(db.clone(), move || counted.statement()));
     let response_cache = (settings.response_cache == Switch::On).then(|| {
         let counted = metrics.clone();
         response_cache::ResponseCache::new(db.clone(), settings.response_cache_mb, move || {

@@ -8,16 +8,34 @@
 //! Matches are ordered by relevance, then by their search document's id (a number the index
 //! holds, so the order is the index's own and each set of candidates continues exactly where
 //! the one before ended). A cursor holds both.
+//!
+//! A server keeps the rankings of recent searches ([`Rankings`]) for the content version they
+//! were made at: until the next write, a search is ranked once, whoever reads it and whatever
+//! page and filters they ask for; concurrent readers of the same search wait for that one
+//! ranking. Visibility and filters are still checked, and documents read, for each request.
+//!
+//! A server keeps the rankings of recent searches ([`Rankings`]) for the content version they
+//! were made at: until the next write, a search is ranked once, whoever reads it and whatever
+//! page and filters they ask for; concurrent readers of the same search wait for that one
+//! ranking. Visibility and filters are still checked, and documents read, for each request.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    cmp::Ordering,
+    collections::{HashMap, HashSet},
+    sync::{Arc, OnceLock},
+};
 
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Select, Statement, Value};
+use quick_cache::{Weighter, sync::Cache};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Select, Statement, Value,
+};
 use uuid::Uuid;
 
 use super::{SearchQuery, index::Index};
 use crate::{
     Result,
     pagination::{Edge, KeyValue, Page, PageArgs, SortSpec, page_size},
+    version::Watch,
 };
 
 /// Candidates in the first set: enough for a page when a few do not pass.
@@ -49,19 +67,157 @@ fn position(key: &[KeyValue]) -> Option<Position> {
     }
 }
 
-/// Whether `hit` comes strictly before `bound` walking in the direction `descending`.
-fn before(hit: &Hit, bound: Position, descending: bool) -> bool {
+/// Where `hit` comes against `bound` walking in the direction `descending`: `Less` is before.
+fn walk_order(hit: &Hit, bound: Position, descending: bool) -> Ordering {
     let ordering = hit.rank.total_cmp(&bound.0).then(hit.doc.cmp(&bound.1));
     if descending {
-        ordering.is_gt()
+        ordering.reverse()
     } else {
-        ordering.is_lt()
+        ordering
+    }
+}
+
+/// Whether `hit` comes strictly before `bound` walking in the direction `descending`.
+fn before(hit: &Hit, bound: Position, descending: bool) -> bool {
+    walk_order(hit, bound, descending).is_lt()
+}
+
+/// Most matches one ranking keeps (some 500 pages); a walk deeper than that goes to the index.
+const KEPT_PER_RANKING: usize = 10_000;
+/// Matches a new ranking keeps at least: ranking costs one pass over the matches whatever the
+/// limit, so the next pages come with the first.
+const KEPT_AT_FIRST: usize = 1_000;
+/// Matches all rankings keep together (some 40 bytes each).
+const KEPT_IN_ALL: u64 = 500_000;
+
+/// Rankings of recent searches, by content version: see the module's documentation.
+pub struct Rankings {
+    db: DatabaseConnection,
+    counted: Arc<dyn Fn() + Send + Sync>,
+    /// Opened at the first search: a server that is never searched reads no version for it.
+    watch: OnceLock<Arc<Watch>>,
+    entries: Cache<RankingKey, Arc<Ranking>, ByHits>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct RankingKey {
+    version: i64,
+    index: &'static str,
+    query: String,
+    descending: bool,
+}
+
+/// The best matches of a search from the top, in walking order.
+struct Ranking {
+    hits: Vec<Hit>,
+    /// Whether these are all its matches.
+    complete: bool,
+}
+
+impl Ranking {
+    /// How many of the kept hits come at or before `from`.
+    fn start(&self, from: Option<Position>, descending: bool) -> usize {
+        from.map_or(0, |p| {
+            self.hits
+                .partition_point(|h| walk_order(h, p, descending).is_le())
+        })
+    }
+
+    /// The next `limit` hits after `from`, if this ranking holds them.
+    fn after(&self, from: Option<Position>, descending: bool, limit: usize) -> Option<Vec<Hit>> {
+        let start = self.start(from, descending);
+        let end = start.saturating_add(limit);
+        (self.complete || end <= self.hits.len())
+            .then(|| self.hits[start..end.min(self.hits.len())].to_vec())
+    }
+}
+
+#[derive(Clone)]
+struct ByHits;
+
+impl Weighter<RankingKey, Arc<Ranking>> for ByHits {
+    fn weight(&self, _: &RankingKey, ranking: &Arc<Ranking>) -> u64 {
+        ranking.hits.len() as u64 + 1
+    }
+}
+
+impl Rankings {
+    /// Rankings over `db`; `counted` is told of each version read that bypasses `db`'s pool
+    /// (see [`Watch`]).
+    pub fn new(db: DatabaseConnection, counted: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            db,
+            counted: Arc::new(counted),
+            watch: OnceLock::new(),
+            entries: Cache::with_weighter(1_000, KEPT_IN_ALL, ByHits),
+        }
+    }
+
+    fn watch(&self) -> &Arc<Watch> {
+        self.watch.get_or_init(|| {
+            let counted = self.counted.clone();
+            Watch::new(self.db.clone(), move || counted())
+        })
+    }
+}
+
+/// The next `limit` matches after `from`: from the ranking kept for the current content
+/// version when it holds them, else from the index (and kept for the next request when the
+/// walk is shallow enough).
+async fn candidates(
+    db: &impl ConnectionTrait,
+    rankings: Option<&Rankings>,
+    index: &Index,
+    query: &SearchQuery,
+    from: Option<Position>,
+    descending: bool,
+    limit: usize,
+) -> Result<Vec<Hit>> {
+    let Some(rankings) = rankings else {
+        return from_index(db, index, query, from, descending, limit).await;
+    };
+    let key = RankingKey {
+        version: rankings.watch().current().await?.version,
+        index: index.fts,
+        query: query.fts5(),
+        descending,
+    };
+    // A ranking for this version that holds the hits asked for answers; else the walk's depth
+    // from the top says how many to rank and keep.
+    let (guard, kept_before) = match rankings.entries.get_value_or_guard_async(&key).await {
+        Ok(ranking) => match ranking.after(from, descending, limit) {
+            Some(hits) => return Ok(hits),
+            None => (None, ranking.start(from, descending)),
+        },
+        Err(guard) => (Some(guard), 0),
+    };
+    let depth = kept_before.saturating_add(limit);
+    if depth > KEPT_PER_RANKING {
+        return from_index(db, index, query, from, descending, limit).await;
+    }
+    let kept = depth.max(KEPT_AT_FIRST);
+    let hits = from_index(db, index, query, None, descending, kept).await?;
+    let ranking = Arc::new(Ranking {
+        complete: hits.len() < kept,
+        hits,
+    });
+    let wanted = ranking.after(from, descending, limit);
+    match guard {
+        Some(guard) => {
+            let _ = guard.insert(ranking);
+        }
+        None => rankings.entries.insert(key, ranking),
+    }
+    match wanted {
+        Some(hits) => Ok(hits),
+        // The cursor lies deeper than what was kept.
+        None => from_index(db, index, query, from, descending, limit).await,
     }
 }
 
 /// The next `limit` matches of `query` in `index`, strictly after `from`, walking in the
 /// direction `descending`: one statement over the index alone.
-async fn candidates(
+async fn from_index(
     db: &impl ConnectionTrait,
     index: &Index,
     query: &SearchQuery,
@@ -140,8 +296,10 @@ async fn candidates(
 /// One page of the matches of `query` in `index` that `visible` keeps (given owners, it
 /// selects the ids of those that may be listed), in order of relevance, `descending` or not.
 /// `sort` names the order in cursors.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn page<E: EntityTrait>(
     db: &impl ConnectionTrait,
+    rankings: Option<&Rankings>,
     index: &Index,
     query: &SearchQuery,
     sort: &SortSpec,
@@ -172,7 +330,8 @@ pub(crate) async fn page<E: EntityTrait>(
     let mut found: Vec<Hit> = Vec::with_capacity(wanted);
     let mut limit = FIRST_CANDIDATES.max(4 * wanted);
     loop {
-        let mut batch = candidates(db, index, query, from, walk_descending, limit).await?;
+        let mut batch =
+            candidates(db, rankings, index, query, from, walk_descending, limit).await?;
         let complete = batch.len() < limit;
         let past = batch
             .iter()
@@ -223,36 +382,58 @@ pub(crate) async fn page<E: EntityTrait>(
     })
 }
 
-/// The page of `hits` with each hit's node from `nodes`, by owner: a hit whose node is
-/// missing (deleted since it was ranked) is an internal error, as a row read in the same
-/// statement would never be missing.
-pub(crate) fn place<T>(hits: Page<Hit>, mut nodes: HashMap<Uuid, T>) -> Result<Page<T>> {
-    let edges = hits
-        .edges
-        .into_iter()
-        .map(|e| {
-            let node = nodes.remove(&e.node.owner).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{} was found by a search but could not be read",
-                    e.node.owner
-                )
-            })?;
-            Ok(Edge {
-                cursor: e.cursor,
-                node,
+/// The page of `hits` with each hit's node from `nodes`, by owner. A hit whose node is
+/// missing was deleted between the statement that found it and the one that read it, by a
+/// write that committed in between: it is left out, as the next read would leave it out.
+pub(crate) fn place<T>(hits: Page<Hit>, mut nodes: HashMap<Uuid, T>) -> Page<T> {
+    Page {
+        edges: hits
+            .edges
+            .into_iter()
+            .filter_map(|e| {
+                Some(Edge {
+                    cursor: e.cursor,
+                    node: nodes.remove(&e.node.owner)?,
+                })
             })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        edges,
+            .collect(),
         has_next_page: hits.has_next_page,
         has_previous_page: hits.has_previous_page,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ranking_answers_only_what_it_holds() {
+        let hit = |rank, doc| Hit {
+            owner: Uuid::nil(),
+            rank,
+            doc,
+        };
+        let partial = Ranking {
+            hits: vec![hit(3.0, 1), hit(2.0, 5), hit(2.0, 4), hit(1.0, 9)],
+            complete: false,
+        };
+        let docs =
+            |hits: Option<Vec<Hit>>| hits.map(|h| h.iter().map(|h| h.doc).collect::<Vec<_>>());
+        assert_eq!(docs(partial.after(None, true, 2)), Some(vec![1, 5]));
+        assert_eq!(
+            docs(partial.after(Some((2.0, 5)), true, 2)),
+            Some(vec![4, 9])
+        );
+        // Past what it holds, an incomplete ranking does not know.
+        assert_eq!(docs(partial.after(Some((2.0, 5)), true, 3)), None);
+        assert_eq!(partial.start(Some((2.0, 4)), true), 3);
+        let complete = Ranking {
+            complete: true,
+            ..partial
+        };
+        assert_eq!(docs(complete.after(Some((2.0, 4)), true, 5)), Some(vec![9]));
+        assert_eq!(docs(complete.after(Some((1.0, 9)), true, 5)), Some(vec![]));
+    }
 
     #[test]
     fn walking_order_is_relevance_then_document() {

@@ -25,7 +25,10 @@ use sea_orm::DatabaseConnection;
 pub use codes::code;
 
 use super::{AppSchema, batch::Reader, complexity::Complexity, limits};
-use crate::{config::QueryLimits, content::Access};
+use crate::{
+    config::QueryLimits,
+    content::{Access, search::ranked::Rankings},
+};
 
 /// How a request ended, for the status code and the metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +67,8 @@ pub struct Engine {
     /// For tests: every answer of the projection is checked against the schema's, reading
     /// through this connection (not counted in the server's statements).
     verify: Option<DatabaseConnection>,
+    /// Rankings of recent searches, shared by every request.
+    rankings: Option<Arc<Rankings>>,
 }
 
 /// How many times a projected answer that differs from the schema's is tried again before it
@@ -79,7 +84,15 @@ impl Engine {
             limits,
             projection,
             verify: None,
+            rankings: None,
         }
+    }
+
+    /// Keeps the rankings of recent searches in `rankings` (see
+    /// [`crate::content::search::ranked`]).
+    pub fn ranking(mut self, rankings: Rankings) -> Self {
+        self.rankings = Some(Arc::new(rankings));
+        self
     }
 
     /// Checks every answer of the projection against the schema's, reading through `db`; a
@@ -103,6 +116,7 @@ impl Engine {
         let reader = Reader {
             db: db.clone(),
             visibility: access.visibility(),
+            rankings: self.rankings.clone(),
         };
         if let Some(executed) = self.project(&prepared, &request, &reader).await {
             return match &self.verify {
@@ -144,6 +158,7 @@ impl Engine {
         let reader = Reader {
             db: db.clone(),
             visibility: access.visibility(),
+            rankings: self.rankings.clone(),
         };
         let mut reference = None;
         for _ in 0..VERIFY_ATTEMPTS {

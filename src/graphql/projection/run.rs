@@ -252,6 +252,7 @@ async fn read(planned: &Planned, reader: &Reader) -> Result<Read, content::Error
         Planned::Articles { args, wants } => {
             let page = articles::list(
                 db,
+                reader.rankings.as_deref(),
                 visibility,
                 &args.filter,
                 args.order,

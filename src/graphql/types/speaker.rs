@@ -91,9 +91,15 @@ impl Speaker {
             after,
             ..PageArgs::default()
         };
-        let page = quotes::list(&reader.db, reader.visibility, &filter, &args)
-            .await
-            .gql()?;
+        let page = quotes::list(
+            &reader.db,
+            reader.rankings.as_deref(),
+            reader.visibility,
+            &filter,
+            &args,
+        )
+        .await
+        .gql()?;
         Ok(connection(
             page,
             TotalCount::Quotes(reader.visibility, filter),
@@ -132,6 +138,7 @@ impl Speaker {
         };
         let page = articles::list(
             &reader.db,
+            reader.rankings.as_deref(),
             reader.visibility,
             &filter,
             Default::default(),
