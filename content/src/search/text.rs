@@ -14,7 +14,7 @@
 //! Postgres's English dictionary uses ("maintainers" is "maintain", "Torvalds's" is
 //! "torvald"). Apostrophes are then dropped ("O'Brien" is "obrien").
 
-use std::sync::LazyLock;
+use std::{collections::HashMap, sync::LazyLock};
 
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
@@ -61,15 +61,17 @@ pub fn words(text: &str) -> Words<'_> {
 /// The terms of `text`, in order, separated by single spaces: what an index column holds.
 pub fn terms(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // A text repeats its words: each is stemmed once (stemming was a quarter of an import).
+    let mut known: HashMap<&str, String> = HashMap::new();
     for word in words(text) {
-        let term = word.term();
+        let term = known.entry(word.text).or_insert_with(|| word.term());
         if term.is_empty() {
             continue;
         }
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&term);
+        out.push_str(term);
     }
     out
 }
