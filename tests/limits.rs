@@ -622,9 +622,32 @@ async fn introspection_and_suggestions_can_be_turned_off() {
         "{body:#}"
     );
 
-    let (status, _, body) = post(&off, &introspect).await;
-    assert_eq!(status, StatusCode::OK, "{body:#}");
-    assert_eq!(body["data"]["__schema"], Value::Null, "{body:#}");
+    // Off, asking for the schema is an error with a code (the fields are non-null: a `null`
+    // with no error would break the response's contract), at the root or through a fragment;
+    // `__typename` is still fine.
+    for query in [
+        "{ __schema { queryType { name } } }",
+        "{ __type(name: \"Article\") { name } }",
+        "query { ...f } fragment f on Query { ... on Query { __schema { types { name } } } }",
+    ] {
+        let (status, _, body) = post(&off, &json!({ "query": query })).await;
+        // Refused before execution: a 400 with no `data` (GraphQL over HTTP).
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:#}");
+        assert!(body.get("data").is_none(), "{query}: {body:#}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{query}: {body:#}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("introspection is turned off"),
+            "{body:#}"
+        );
+    }
+    let (_, _, body) = post(&off, &json!({ "query": "{ __typename }" })).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body:#}");
     let (_, _, body) = post(&off, &misspelt).await;
     let message = body["errors"][0]["message"]
         .as_str()

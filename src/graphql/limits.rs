@@ -319,6 +319,48 @@ pub fn check_operation_name(doc: &ExecutableDocument, name: Option<&str>) -> Ser
     ))
 }
 
+/// With introspection off, a document that asks for `__schema` or `__type` (at its root or
+/// in a fragment spread there) is refused as invalid, as Apollo Server refuses it: the fields
+/// are non-null, so answering them with `null` and no error would break the response's
+/// contract. `__typename` stays allowed.
+pub fn check_no_introspection(doc: &ExecutableDocument) -> ServerResult<()> {
+    fn asks(set: &SelectionSet, doc: &ExecutableDocument, seen: &mut Vec<String>) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                    || asks(&field.node.selection_set.node, doc, seen)
+            }
+            Selection::InlineFragment(fragment) => {
+                asks(&fragment.node.selection_set.node, doc, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.to_string();
+                if seen.contains(&name) {
+                    return false;
+                }
+                seen.push(name);
+                doc.fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| asks(&f.node.selection_set.node, doc, seen))
+            }
+        })
+    }
+    let mut seen = Vec::new();
+    if doc
+        .operations
+        .iter()
+        .any(|(_, op)| asks(&op.node.selection_set.node, doc, &mut seen))
+    {
+        return Err(coded(
+            "GRAPHQL_VALIDATION_FAILED",
+            "introspection is turned off on this server: `__schema` and `__type` cannot be \
+             queried"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Variables must be of types the schema has (async-graphql would panic on a list default of
 /// an unknown type).
 pub fn check_variable_types(

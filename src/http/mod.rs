@@ -110,6 +110,9 @@ pub fn server(
     if settings.verify_projection {
         engine = engine.verifying(uncounted);
     }
+    if settings.introspection == Switch::Off {
+        engine = engine.without_introspection();
+    }
     let counted = metrics.clone();
     engine = engine.ranking(Rankings::new(db.clone(), move || counted.statement()));
     let response_cache = (settings.response_cache == Switch::On).then(|| {

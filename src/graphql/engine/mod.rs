@@ -69,6 +69,8 @@ pub struct Engine {
     verify: Option<DatabaseConnection>,
     /// Rankings of recent searches, shared by every request.
     rankings: Option<Arc<Rankings>>,
+    /// Whether `__schema` and `__type` may be queried.
+    introspection: bool,
 }
 
 /// How many times a projected answer that differs from the schema's is tried again before it
@@ -85,7 +87,14 @@ impl Engine {
             projection,
             verify: None,
             rankings: None,
+            introspection: true,
         }
+    }
+
+    /// Refuses documents that ask for `__schema` or `__type`, with a coded error.
+    pub fn without_introspection(mut self) -> Self {
+        self.introspection = false;
+        self
     }
 
     /// Keeps the rankings of recent searches in `rankings` (see
@@ -205,6 +214,9 @@ impl Engine {
             .prepare(&request.query, &self.limits, &self.registry)?;
         let name = request.operation_name.as_deref();
         limits::check_operation_name(&prepared.doc, name)?;
+        if !self.introspection {
+            limits::check_no_introspection(&prepared.doc)?;
+        }
         // No operation to choose is a validation error, which async-graphql reports.
         if let Some(operation) = operation(&prepared.doc, name) {
             let complexity = Complexity {
