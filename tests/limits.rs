@@ -827,6 +827,21 @@ async fn requests_async_graphql_would_mishandle_get_coded_errors() {
         );
     }
 
+    // A NUL character's error names where it was, as every BAD_USER_INPUT does.
+    for (request, field) in [
+        (
+            json!({ "query": "query($s: String) { article(slug: $s) { title } }", "variables": { "s": "a\u{0}b" } }),
+            "variables.s",
+        ),
+        (
+            json!({ "query": "{ article(slug: \"a\\u0000b\") { title } }" }),
+            "query",
+        ),
+    ] {
+        let (_, _, body) = post(&app, &request).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body:#}");
+    }
+
     // GET reads `operationName`, as POST does.
     let response = app
         .client
