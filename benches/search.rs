@@ -247,8 +247,13 @@ async fn main() {
         for (backend, database) in backends {
             let (measured, rss, import_time) =
                 measure(backend, &database, n, concurrency, duration).await;
+            let imported = if database.imported {
+                "reused as it was".to_owned()
+            } else {
+                format!("imported and indexed in {import_time:.1?}")
+            };
             println!(
-                "{backend}, {n} articles: imported and indexed in {import_time:.1?}; server peak RSS {}",
+                "{backend}, {n} articles: {imported}; server peak RSS {}",
                 rss.map_or("unknown".into(), |mb| format!("{mb:.0} MB"))
             );
             rows.extend(measured);
