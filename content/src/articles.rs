@@ -216,21 +216,26 @@ fn select(
 /// The sort for `order`. By relevance the index orders (see [`search::ranked`]): the sort
 /// only names the order in cursors.
 fn sort(order: ArticleOrder, filter: &ArticleFilter) -> Result<SortSpec> {
+    let (direction, dir_name) = match order.direction {
+        Direction::Asc => (Order::Asc, "asc"),
+        Direction::Desc => (Order::Desc, "desc"),
+    };
     let (first, name) = match (order.field, &filter.search) {
-        (OrderField::PublishedAt, _) => (col(article::Column::PublishedAt), "published_at".into()),
-        (OrderField::UpdatedAt, _) => (col(article::Column::UpdatedAt), "updated_at".into()),
-        (OrderField::Title, _) => (col(article::Column::Title), "title".into()),
-        (OrderField::Relevance, Some(query)) => (no_rank(), search_order(query)),
+        (OrderField::PublishedAt, _) => (col(article::Column::PublishedAt), "published_at"),
+        (OrderField::UpdatedAt, _) => (col(article::Column::UpdatedAt), "updated_at"),
+        (OrderField::Title, _) => (col(article::Column::Title), "title"),
+        (OrderField::Relevance, Some(query)) => {
+            return Ok(SortSpec {
+                name: format!("articles:{}:{dir_name}", search_order(query)),
+                columns: Vec::new(),
+            });
+        }
         (OrderField::Relevance, None) => {
             return Err(Error::invalid(
                 "orderBy.field",
                 "RELEVANCE orders the results of a search: give filter.search too",
             ));
         }
-    };
-    let (direction, dir_name) = match order.direction {
-        Direction::Asc => (Order::Asc, "asc"),
-        Direction::Desc => (Order::Desc, "desc"),
     };
     Ok(SortSpec {
         name: format!("articles:{name}:{dir_name}"),
@@ -256,8 +261,6 @@ struct DocumentRow {
     published_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     title: String,
-    /// Relevance to a search; zero without one.
-    rank: f64,
     document: String,
     body_markdown: Option<String>,
     body_html: Option<String>,
@@ -330,18 +333,14 @@ fn documents(select: Select<article::Entity>, bodies: BodyFormats) -> Select<art
     select
 }
 
-/// The relevance of a list that is not a search: zero, written into the statement (see
-/// [`visible`] for why).
-pub(crate) fn no_rank() -> SimpleExpr {
-    Expr::cust("CAST(0 AS DOUBLE PRECISION)")
-}
-
+/// A row's key in a list by `field`. A page by relevance is keyed by the index (see
+/// [`search::ranked`]) and never comes here; its rows have no relevance of their own.
 fn sort_key(field: OrderField, r: &DocumentRow) -> Vec<KeyValue> {
     let first = match field {
         OrderField::PublishedAt => KeyValue::Time(r.published_at),
         OrderField::UpdatedAt => KeyValue::Time(Some(r.updated_at)),
         OrderField::Title => KeyValue::Text(r.title.clone()),
-        OrderField::Relevance => KeyValue::Float(r.rank),
+        OrderField::Relevance => KeyValue::Float(0.0),
     };
     vec![first, KeyValue::Uuid(r.id)]
 }
@@ -376,8 +375,8 @@ pub async fn list(
     args: &PageArgs,
     bodies: BodyFormats,
 ) -> Result<Page<ArticleRead>> {
-    if order.field == OrderField::Relevance && filter.search.is_some() {
-        return ranked(db, rankings, visibility, filter, order, args, bodies).await;
+    if let (OrderField::Relevance, Some(query)) = (order.field, &filter.search) {
+        return ranked(db, rankings, visibility, filter, query, order, args, bodies).await;
     }
     let first = match order.field {
         OrderField::Title => KeyValue::Text(String::new()),
@@ -385,7 +384,7 @@ pub async fn list(
     };
     let select = select(db.get_database_backend(), visibility, filter);
     let sort = sort(order, filter)?;
-    let select = documents(select, bodies).column_as(no_rank(), "rank");
+    let select = documents(select, bodies);
     let page = fetch_page(
         db,
         select,
@@ -400,22 +399,18 @@ pub async fn list(
 
 /// A page of a search by relevance: ranked in the index, the candidates checked against
 /// visibility and the filter, then the page's documents read (see [`search::ranked`]).
+#[allow(clippy::too_many_arguments)]
 async fn ranked(
     db: &impl ConnectionTrait,
     rankings: Option<&Rankings>,
     visibility: Visibility,
     filter: &ArticleFilter,
+    query: &SearchQuery,
     order: ArticleOrder,
     args: &PageArgs,
     bodies: BodyFormats,
 ) -> Result<Page<ArticleRead>> {
     let backend = db.get_database_backend();
-    let Some(query) = &filter.search else {
-        return Err(Error::invalid(
-            "filter.search",
-            "a search is needed to rank",
-        ));
-    };
     let hits = search::ranked::page(
         db,
         rankings,
@@ -439,7 +434,6 @@ async fn ranked(
         HashMap::new()
     } else {
         documents(article::Entity::find(), bodies)
-            .column_as(no_rank(), "rank")
             .filter(col(article::Column::Id).is_in(ids))
             .into_model::<DocumentRow>()
             .all(db)
@@ -508,8 +502,7 @@ pub async fn first_pages_by_speaker(
     let select = documents(
         quoting(visibility, db.get_database_backend(), speakers),
         bodies,
-    )
-    .column_as(no_rank(), "rank");
+    );
     let pages = fetch_first_pages(
         db,
         select,
@@ -550,7 +543,6 @@ pub async fn find(
         .filter(visible(visibility, db.get_database_backend()))
         .filter(condition);
     documents(select, bodies)
-        .column_as(no_rank(), "rank")
         .into_model::<DocumentRow>()
         .one(db)
         .await?
@@ -577,7 +569,6 @@ pub async fn by_ids(
         .filter(visible_among(visibility, db.get_database_backend()))
         .filter(article::Column::Id.is_in(ids.iter().copied()));
     let rows = documents(select, bodies)
-        .column_as(no_rank(), "rank")
         .into_model::<DocumentRow>()
         .all(db)
         .await?;
