@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use content_api::content::ids::Ids;
 use content_api::{content::bundle, db};
 use serde_json::{Value, json};
 use support::{BenchDb, percentile, serve, synthetic};
@@ -125,7 +126,9 @@ async fn run(backend: &str, database: &BenchDb) {
         .filter(|a| matches!(a.status, content_api::content::ArticleStatus::Published))
         .map(|a| a.slug.clone())
         .collect();
-    bundle::import(&conn, &bundle).await.expect("import");
+    bundle::import(&conn, &bundle, Ids::TimeOrdered)
+        .await
+        .expect("import");
     conn.close().await.ok();
     let (mut child, address) = serve(&database.url);
     let endpoint: Arc<str> = format!("http://{address}/graphql").into();

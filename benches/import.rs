@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
+use content_api::content::ids::Ids;
 use content_api::{
     content::bundle::{self, Bundle},
     db,
@@ -25,11 +26,15 @@ struct Row {
 async fn measure(backend: &'static str, url: &str, bundle: &Bundle) -> Row {
     let conn = db::connect_and_migrate(url).await.expect("connect");
     let start = Instant::now();
-    let report = bundle::import(&conn, bundle).await.expect("import");
+    let report = bundle::import(&conn, bundle, Ids::TimeOrdered)
+        .await
+        .expect("import");
     let first = start.elapsed();
     assert_eq!(report.articles.created, bundle.articles.len());
     let start = Instant::now();
-    let report = bundle::import(&conn, bundle).await.expect("import again");
+    let report = bundle::import(&conn, bundle, Ids::TimeOrdered)
+        .await
+        .expect("import again");
     let again = start.elapsed();
     assert_eq!(report.articles.unchanged, bundle.articles.len());
     conn.close().await.ok();

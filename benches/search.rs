@@ -23,6 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use content_api::content::ids::Ids;
 use content_api::{content::bundle, db};
 use serde_json::{Value, json};
 use support::{BenchDb, peak_rss_mb, percentile, serve_with, synthetic, topic_word, topic_words};
@@ -165,7 +166,9 @@ async fn measure(
     let imported = if database.imported { 0 } else { n };
     for from in (0..imported).step_by(IMPORT_CHUNK) {
         let chunk = synthetic(from..(from + IMPORT_CHUNK).min(n));
-        bundle::import(&conn, &chunk).await.expect("import");
+        bundle::import(&conn, &chunk, Ids::TimeOrdered)
+            .await
+            .expect("import");
     }
     let import_time = start.elapsed();
     conn.close().await.ok();

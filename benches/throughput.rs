@@ -43,6 +43,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use content_api::content::ids::Ids;
 use content_api::{content::bundle, db};
 use serde_json::{Value, json};
 use support::{
@@ -260,7 +261,9 @@ async fn measure_backend(
     let conn = db::connect_and_migrate(&database.url)
         .await
         .expect("connect");
-    bundle::import(&conn, bundle).await.expect("import");
+    bundle::import(&conn, bundle, Ids::TimeOrdered)
+        .await
+        .expect("import");
     conn.close().await.ok();
     println!(
         "{backend}: imported {} articles in {:.1?}",

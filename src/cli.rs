@@ -1,7 +1,10 @@
 //! The command line: serve, import, export, token, migrate, schema. Every command that takes
 //! a database migrates it first (`migrate` excepted: it is how you choose what to apply).
 
-use std::{io::Read, path::PathBuf};
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -10,8 +13,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::{DatabaseSettings, LogFormat, ServeSettings},
-    content::bundle,
-    db, graphql, http,
+    content::{bundle, ids::Ids},
+    db, graphql, http, ready,
 };
 
 /// A headless content API for news articles: GraphQL over HTTP, on SQLite or Postgres.
@@ -106,7 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(settings) => serve(database, *settings).await,
         Command::Import { file } => {
             let db = db::open_and_migrate(database).await?;
-            let report = import_file(&db, &file).await?;
+            let report = import_file(&db, &file, Ids::TimeOrdered).await?;
             println!("imported {}\n{report}", file.display());
             Ok(())
         }
@@ -123,7 +126,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(database: &DatabaseSettings, settings: ServeSettings) -> anyhow::Result<()> {
+async fn serve(database: &DatabaseSettings, mut settings: ServeSettings) -> anyhow::Result<()> {
+    // The port first: a server that cannot listen fails before it writes anything.
+    let listener = std::net::TcpListener::bind(&settings.bind)
+        .with_context(|| format!("could not listen on {}", settings.bind))?;
+    let address = listener.local_addr()?;
     // A statement outlives its request by no more than the request's own time limit.
     let database = &DatabaseSettings {
         statement_timeout_ms: Some(settings.execution_timeout_ms),
@@ -131,20 +138,44 @@ async fn serve(database: &DatabaseSettings, settings: ServeSettings) -> anyhow::
     };
     let db = db::open_and_migrate(database).await?;
     tracing::info!(database = %db::redact(&database.database_url), "database ready");
-    if !settings.no_demo {
+    let test_mode = !settings.imports.is_empty();
+    if test_mode {
+        for file in &settings.imports {
+            let report = import_file(&db, file, Ids::Derived).await?;
+            tracing::info!(file = %file.display(), articles = %report.articles, "imported");
+        }
+    } else if !settings.no_demo {
         crate::content::demo::load_if_empty(&db).await?;
     }
-    let listener = std::net::TcpListener::bind(&settings.bind)
-        .with_context(|| format!("could not listen on {}", settings.bind))?;
-    let address = listener.local_addr()?;
-    tracing::info!("serving on http://{address} (GraphiQL at http://{address}/graphql)");
-    http::server(listener, db, &settings)?.await?;
+    let mut tokens = serde_json::Map::new();
+    for spec in &settings.tokens {
+        let (_, token) = crate::content::tokens::create(&db, &spec.name, spec.scope)
+            .await
+            .with_context(|| format!("could not create the token {:?}", spec.name))?;
+        tokens.insert(spec.name.clone(), token.into());
+    }
+    if test_mode {
+        // Writes through the API get derived ids too, so a test's own writes repeat.
+        settings.ids = Ids::Derived;
+    }
+    let server = http::server(listener, db, &settings)?;
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    let url = format!("http://{}", ready::reachable(address));
+    tracing::info!("serving on {url} (GraphiQL at {url}/graphql)");
+    if let Err(error) = ready::wait_until_answering(address).await {
+        handle.stop(false).await;
+        return Err(error);
+    }
+    ready::announce(&url, tokens)?;
+    running.await.context("the server stopped")??;
     Ok(())
 }
 
 async fn import_file(
     db: &DatabaseConnection,
-    file: &PathBuf,
+    file: &Path,
+    ids: Ids,
 ) -> anyhow::Result<bundle::ImportReport> {
     let mut json = String::new();
     if file.as_os_str() == "-" {
@@ -157,7 +188,7 @@ async fn import_file(
     }
     let bundle = bundle::parse(&json)
         .with_context(|| format!("{} is not a valid bundle", file.display()))?;
-    let report = bundle::import(db, &bundle)
+    let report = bundle::import(db, &bundle, ids)
         .await
         .with_context(|| format!("could not import {}; nothing was changed", file.display()))?;
     Ok(report)

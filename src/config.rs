@@ -2,6 +2,8 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::content::{ids::Ids, tokens::Scope};
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://content.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -119,6 +121,28 @@ pub struct ServeSettings {
     /// Do not load the bundled demo article into an empty database.
     #[arg(long, env = "CONTENT_API_NO_DEMO")]
     pub no_demo: bool,
+
+    /// Test mode: import this bundle (a fixture) before serving; may repeat, imported in
+    /// order. Implies --no-demo, and new rows get ids derived from their kind and slug, so the
+    /// same fixture gives the same ids, cursors and ETags on every run. Once the server
+    /// answers, its first line on standard output is a JSON object: `{"event":"ready",
+    /// "url":…,"graphql":…,"tokens":{…}}`.
+    #[arg(
+        long = "import",
+        value_name = "FILE",
+        env = "CONTENT_API_IMPORT",
+        value_delimiter = ','
+    )]
+    pub imports: Vec<std::path::PathBuf>,
+
+    /// Create a token at start, `NAME:SCOPE` with SCOPE `preview` or `write`; may repeat. The
+    /// tokens are printed on the ready line (only there). A name that exists is an error.
+    #[arg(long = "token", value_name = "NAME:SCOPE", env = "CONTENT_API_TOKENS", value_delimiter = ',', value_parser = token_spec)]
+    pub tokens: Vec<TokenSpec>,
+
+    /// How new rows get their ids: derived in the test mode. Not a flag.
+    #[arg(skip)]
+    pub ids: Ids,
 
     /// Origins browsers may call the API from (comma-separated); `*` allows any origin.
     /// Credentials (cookies) are never allowed cross-origin.
@@ -246,6 +270,9 @@ impl Default for ServeSettings {
         Self {
             bind: DEFAULT_BIND.to_owned(),
             no_demo: false,
+            imports: Vec::new(),
+            tokens: Vec::new(),
+            ids: Ids::TimeOrdered,
             cors_origins: vec!["*".to_owned()],
             cors_headers: vec!["*".to_owned()],
             limits: QueryLimits::default(),
@@ -271,6 +298,31 @@ impl Default for ServeSettings {
 }
 
 /// `*` or an HTTP header name, lowercased.
+/// A token to create at start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSpec {
+    pub name: String,
+    pub scope: Scope,
+}
+
+fn token_spec(value: &str) -> Result<TokenSpec, String> {
+    let (name, scope) = value
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{value:?} is not NAME:SCOPE (e.g. ci:write)"))?;
+    let scope = match scope {
+        "preview" => Scope::Preview,
+        "write" => Scope::Write,
+        other => return Err(format!("{other:?} is not a scope: preview or write")),
+    };
+    if name.is_empty() {
+        return Err(format!("{value:?} has no token name before the colon"));
+    }
+    Ok(TokenSpec {
+        name: name.to_owned(),
+        scope,
+    })
+}
+
 fn header_name(value: &str) -> Result<String, String> {
     let value = value.trim();
     if value == "*" {
@@ -305,6 +357,37 @@ mod tests {
             .expect("a space is not in a header name")
             .to_string();
         assert!(refused.contains("not an HTTP header name"), "{refused}");
+    }
+
+    #[test]
+    fn tokens_are_name_and_scope() {
+        let parsed =
+            Serve::try_parse_from(["serve", "--token", "ci:write", "--token", "team:a:preview"])
+                .expect("tokens parse");
+        assert_eq!(
+            parsed.settings.tokens,
+            [
+                TokenSpec {
+                    name: "ci".into(),
+                    scope: Scope::Write
+                },
+                TokenSpec {
+                    name: "team:a".into(),
+                    scope: Scope::Preview
+                }
+            ]
+        );
+        for (bad, says) in [
+            ("ci", "is not NAME:SCOPE"),
+            ("ci:admin", "is not a scope"),
+            (":write", "has no token name"),
+        ] {
+            let refused = Serve::try_parse_from(["serve", "--token", bad])
+                .err()
+                .expect("refused")
+                .to_string();
+            assert!(refused.contains(says), "{bad}: {refused}");
+        }
     }
 
     /// `Default` (what tests and the `schema` command use) says what the flags say.

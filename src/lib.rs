@@ -10,4 +10,5 @@ pub use content;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod ready;
 pub mod telemetry;

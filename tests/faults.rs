@@ -21,6 +21,7 @@ use common::{
     synthetic_bundle,
     writer::WriterProbe,
 };
+use content_api::content::ids::Ids;
 use content_api::{
     config::{DatabaseSettings, ServeSettings},
     content, db, http,
@@ -173,7 +174,7 @@ async fn the_database_going_away_and_coming_back_needs_no_restart() {
         .await
         .expect("migrate");
     let bundle = content::bundle::parse(common::SEED).expect("the seed bundle");
-    content::bundle::import(&direct, &bundle)
+    content::bundle::import(&direct, &bundle, Ids::TimeOrdered)
         .await
         .expect("import the seed");
     direct.close().await.ok();

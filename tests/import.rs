@@ -7,6 +7,7 @@ use common::{
     FULL_ARTICLE, SEED_SLUG, TestApp, as_import_format, bundle_of, seed, spawn_empty,
     synthetic_bundle,
 };
+use content_api::content::ids::Ids;
 use content_api::content::{
     self,
     bundle::{Counts, ImportReport},
@@ -20,7 +21,7 @@ async fn full_article(app: &TestApp, slug: &str) -> Value {
 
 async fn try_import(app: &TestApp, bundle: &Value) -> content::Result<ImportReport> {
     let bundle = content::bundle::parse(&bundle.to_string())?;
-    content::bundle::import(&app.db, &bundle).await
+    content::bundle::import(&app.db, &bundle, Ids::TimeOrdered).await
 }
 
 /// Everything an anonymous reader can list, to show that a failed import changed nothing.
@@ -190,6 +191,15 @@ async fn a_failing_import_changes_nothing_and_names_the_article_and_field() {
         matches!(&err, content::Error::Invalid { field, .. } if field == "articles[2].slug"),
         "{err:?}"
     );
+    // A fixture's timestamps must be in order.
+    let mut bundle = bundle_of(vec![common::synthetic_article(7, "2024-01-01T00:00:00Z")]);
+    bundle["articles"][0]["createdAt"] = json!("2024-01-02T00:00:00Z");
+    bundle["articles"][0]["updatedAt"] = json!("2024-01-01T00:00:00Z");
+    let err = try_import(&app, &bundle).await.unwrap_err();
+    assert!(
+        matches!(&err, content::Error::Invalid { field, .. } if field == r#"articles[0] ("story-007").updatedAt"#),
+        "{err:?}"
+    );
     // A published article needs a publish time.
     let mut bundle = bundle_of(vec![common::synthetic_article(7, "2024-01-01T00:00:00Z")]);
     bundle["articles"][0]["publishedAt"] = Value::Null;
@@ -199,6 +209,62 @@ async fn a_failing_import_changes_nothing_and_names_the_article_and_field() {
         "{err:?}"
     );
     assert_eq!(everything(&app).await, before);
+}
+
+/// Fixtures pin `createdAt` and `updatedAt`; `updatedAt` defaults to `createdAt`, and what
+/// is left out is the time of the import.
+#[tokio::test]
+async fn a_fixture_may_set_when_an_article_was_created_and_updated() {
+    let app = spawn_empty().await;
+    let mut bundle = bundle_of(vec![
+        common::synthetic_article(1, "2024-01-01T00:00:00Z"),
+        common::synthetic_article(2, "2024-01-01T00:00:00Z"),
+        common::synthetic_article(3, "2024-01-01T00:00:00Z"),
+    ]);
+    bundle["articles"][0]["createdAt"] = json!("2023-12-30T10:00:00.123456Z");
+    bundle["articles"][0]["updatedAt"] = json!("2023-12-31T10:00:00Z");
+    bundle["articles"][1]["createdAt"] = json!("2023-12-30T10:00:00Z");
+    let started = chrono::Utc::now();
+    try_import(&app, &bundle).await.expect("import");
+    let times = |slug: &'static str| {
+        let app = &app;
+        async move {
+            let a = app
+                .data(
+                    "query($slug: String!) { article(slug: $slug) { createdAt updatedAt } }",
+                    json!({ "slug": slug }),
+                )
+                .await;
+            (
+                a["article"]["createdAt"].as_str().unwrap().to_owned(),
+                a["article"]["updatedAt"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    assert_eq!(
+        times("story-001").await,
+        (
+            "2023-12-30T10:00:00.123456Z".to_owned(),
+            "2023-12-31T10:00:00Z".to_owned()
+        )
+    );
+    assert_eq!(
+        times("story-002").await,
+        (
+            "2023-12-30T10:00:00Z".to_owned(),
+            "2023-12-30T10:00:00Z".to_owned()
+        )
+    );
+    let (created, updated) = times("story-003").await;
+    assert_eq!(created, updated);
+    let created: chrono::DateTime<chrono::Utc> = created.parse().unwrap();
+    assert!(
+        created >= started - chrono::Duration::seconds(1),
+        "{created}"
+    );
+    // Importing the same fixture again changes nothing.
+    let report = try_import(&app, &bundle).await.expect("import again");
+    assert_eq!(report.articles, counts(0, 0, 3));
 }
 
 #[tokio::test]

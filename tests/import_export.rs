@@ -15,6 +15,7 @@ use std::{
 };
 
 use common::{TestDb, seed, spawn_app, spawn_empty, synthetic_bundle};
+use content_api::content::ids::Ids;
 use content_api::{
     content::{
         self,
@@ -46,7 +47,9 @@ fn parse(bundle: &Value) -> Bundle {
 }
 
 async fn import(db: &DatabaseConnection, bundle: &Bundle) -> ImportReport {
-    content::bundle::import(db, bundle).await.expect("import")
+    content::bundle::import(db, bundle, Ids::TimeOrdered)
+        .await
+        .expect("import")
 }
 
 /// A migrated database of its own, and the connection to it.

@@ -10,6 +10,7 @@ use std::{
 };
 
 use common::{TestDb, bundle_of, synthetic_article};
+use content_api::content::ids::Ids;
 use content_api::{config::ServeSettings, content, db, http};
 use pretty_assertions::assert_eq;
 use reqwest::{StatusCode, header::AUTHORIZATION};
@@ -95,6 +96,7 @@ async fn serve(database_url: &str) -> String {
     content::bundle::import(
         &db,
         &content::bundle::parse(&bundle.to_string()).expect("a bundle"),
+        Ids::TimeOrdered,
     )
     .await
     .expect("import a draft");

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{FULL_ARTICLE, SEED_SLUG, TestApp, as_import_format, seed, spawn_app, spawn_empty};
+use content_api::content::ids::Ids;
 use content_api::content::tokens::{self, Scope};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -617,7 +618,7 @@ async fn after_any_write_an_export_reimports_unchanged() {
     let exported = content_api::content::bundle::export(&app.db)
         .await
         .expect("export");
-    let report = content_api::content::bundle::import(&app.db, &exported)
+    let report = content_api::content::bundle::import(&app.db, &exported, Ids::TimeOrdered)
         .await
         .expect("re-import");
     assert_eq!(

@@ -4,7 +4,7 @@
 use entity::article;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
-use super::{Result, bundle};
+use super::{Result, bundle, ids::Ids};
 
 /// A copy of `shared/fixtures/seed-article.json`.
 pub const DEMO_BUNDLE: &str = include_str!("../../fixtures/demo.json");
@@ -14,7 +14,7 @@ pub async fn load_if_empty(db: &DatabaseConnection) -> Result<bool> {
     if article::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
-    let report = bundle::import(db, &bundle::parse(DEMO_BUNDLE)?).await?;
+    let report = bundle::import(db, &bundle::parse(DEMO_BUNDLE)?, Ids::TimeOrdered).await?;
     tracing::info!(
         articles = report.articles.created,
         "loaded the demo content into the empty database"

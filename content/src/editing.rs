@@ -19,6 +19,7 @@ use super::{
     bundle::{self, Bundle},
     catalog,
     derived::Stale,
+    ids::Ids,
     model::{ArticleRead, Author, BodyFormat, Publication, Speaker},
     now, speakers, truncate_to_micros,
 };
@@ -138,13 +139,14 @@ async fn read_back(txn: &DatabaseTransaction, id: Uuid) -> Result<ArticleRead> {
 pub async fn create_article(
     db: &DatabaseConnection,
     mut input: bundle::Article,
+    ids: Ids,
 ) -> Result<ArticleRead> {
     input.status = ArticleStatus::Draft;
     input.published_at = None;
     input.validate().map_err(as_input)?;
     let txn = super::begin_write(db).await?;
     slug_is_free(&txn, &input.slug, None).await?;
-    bundle::import_in(&txn, &single_article(input.clone()))
+    bundle::import_in(&txn, &single_article(input.clone()), ids)
         .await
         .map_err(as_input)?;
     let created = find_by_slug(&txn, &input.slug).await?;
@@ -157,6 +159,7 @@ pub async fn update_article(
     db: &DatabaseConnection,
     id: Uuid,
     patch: ArticlePatch,
+    ids: Ids,
 ) -> Result<ArticleRead> {
     let txn = super::begin_write(db).await?;
     let current = find(&txn, id).await?;
@@ -206,7 +209,7 @@ pub async fn update_article(
         .update(&txn)
         .await?;
     }
-    bundle::import_in(&txn, &single_article(form.clone()))
+    bundle::import_in(&txn, &single_article(form.clone()), ids)
         .await
         .map_err(as_input)?;
     let read = read_back(&txn, id).await?;
@@ -274,13 +277,19 @@ pub async fn delete_article(db: &DatabaseConnection, id: Uuid) -> Result<()> {
 }
 
 /// Creates or updates by slug: the catalogue entries articles refer to.
-async fn upsert(db: &DatabaseConnection, bundle: Bundle) -> Result<()> {
+async fn upsert(db: &DatabaseConnection, bundle: Bundle, ids: Ids) -> Result<()> {
     let txn = super::begin_write(db).await?;
-    bundle::import_in(&txn, &bundle).await.map_err(as_input)?;
+    bundle::import_in(&txn, &bundle, ids)
+        .await
+        .map_err(as_input)?;
     commit(txn, ()).await
 }
 
-pub async fn upsert_speaker(db: &DatabaseConnection, input: bundle::Speaker) -> Result<Speaker> {
+pub async fn upsert_speaker(
+    db: &DatabaseConnection,
+    input: bundle::Speaker,
+    ids: Ids,
+) -> Result<Speaker> {
     let slug = input.slug.clone();
     upsert(
         db,
@@ -288,6 +297,7 @@ pub async fn upsert_speaker(db: &DatabaseConnection, input: bundle::Speaker) -> 
             speakers: vec![input],
             ..empty()
         },
+        ids,
     )
     .await?;
     speakers::find_by_slug(db, &slug)
@@ -295,7 +305,11 @@ pub async fn upsert_speaker(db: &DatabaseConnection, input: bundle::Speaker) -> 
         .ok_or_else(|| vanished(&slug))
 }
 
-pub async fn upsert_author(db: &DatabaseConnection, input: bundle::Author) -> Result<Author> {
+pub async fn upsert_author(
+    db: &DatabaseConnection,
+    input: bundle::Author,
+    ids: Ids,
+) -> Result<Author> {
     let slug = input.slug.clone();
     upsert(
         db,
@@ -303,6 +317,7 @@ pub async fn upsert_author(db: &DatabaseConnection, input: bundle::Author) -> Re
             authors: vec![input],
             ..empty()
         },
+        ids,
     )
     .await?;
     author::Entity::find()
@@ -316,6 +331,7 @@ pub async fn upsert_author(db: &DatabaseConnection, input: bundle::Author) -> Re
 pub async fn upsert_publication(
     db: &DatabaseConnection,
     input: bundle::Publication,
+    ids: Ids,
 ) -> Result<Publication> {
     let slug = input.slug.clone();
     upsert(
@@ -324,6 +340,7 @@ pub async fn upsert_publication(
             publications: vec![input],
             ..empty()
         },
+        ids,
     )
     .await?;
     let select = publication::Entity::find().filter(publication::Column::Slug.eq(slug.as_str()));

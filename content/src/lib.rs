@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod demo;
 pub mod derived;
 pub mod editing;
+pub mod ids;
 pub mod model;
 pub mod pagination;
 pub mod quotes;

@@ -12,7 +12,7 @@ use super::{
     },
 };
 use crate::{
-    content::{self, Access, editing},
+    content::{self, Access, editing, ids::Ids},
     graphql::batch::Reader,
 };
 
@@ -22,6 +22,11 @@ pub struct MutationRoot;
 fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Reader> {
     ctx.data_unchecked::<Access>().require_write().gql()?;
     Ok(reader(ctx))
+}
+
+/// How new rows get their ids.
+fn ids(ctx: &Context<'_>) -> Ids {
+    *ctx.data_unchecked::<Ids>()
 }
 
 fn article_id(id: &ID) -> async_graphql::Result<Uuid> {
@@ -41,7 +46,9 @@ impl MutationRoot {
         input: ArticleInput,
     ) -> async_graphql::Result<Article> {
         let w = writer(ctx)?;
-        let created = editing::create_article(&w.db, input.into()).await.gql()?;
+        let created = editing::create_article(&w.db, input.into(), ids(ctx))
+            .await
+            .gql()?;
         Ok(Article::one(w, created))
     }
 
@@ -54,7 +61,7 @@ impl MutationRoot {
     ) -> async_graphql::Result<Article> {
         let w = writer(ctx)?;
         let patch = editing::ArticlePatch::try_from(input).gql()?;
-        let updated = editing::update_article(&w.db, article_id(&id)?, patch)
+        let updated = editing::update_article(&w.db, article_id(&id)?, patch, ids(ctx))
             .await
             .gql()?;
         Ok(Article::one(w, updated))
@@ -108,7 +115,9 @@ impl MutationRoot {
         input: SpeakerInput,
     ) -> async_graphql::Result<Speaker> {
         let w = writer(ctx)?;
-        let speaker = editing::upsert_speaker(&w.db, input.into()).await.gql()?;
+        let speaker = editing::upsert_speaker(&w.db, input.into(), ids(ctx))
+            .await
+            .gql()?;
         Ok(Speaker::one(w, speaker))
     }
 
@@ -120,7 +129,9 @@ impl MutationRoot {
     ) -> async_graphql::Result<Author> {
         let w = writer(ctx)?;
         Ok(Author(
-            editing::upsert_author(&w.db, input.into()).await.gql()?,
+            editing::upsert_author(&w.db, input.into(), ids(ctx))
+                .await
+                .gql()?,
         ))
     }
 
@@ -131,7 +142,7 @@ impl MutationRoot {
         input: PublicationInput,
     ) -> async_graphql::Result<Publication> {
         let w = writer(ctx)?;
-        let p = editing::upsert_publication(&w.db, input.into())
+        let p = editing::upsert_publication(&w.db, input.into(), ids(ctx))
             .await
             .gql()?;
         Ok(Publication(p))

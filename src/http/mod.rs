@@ -1,7 +1,9 @@
-//! The actix-web application: routes, CORS, compression, request ids and logs, metrics.
+//! The actix-web application: routes, CORS, compression, request ids and logs, metrics,
+//! GraphiQL.
 
 mod auth;
 mod body;
+mod graphiql;
 mod graphql;
 mod health;
 mod metrics;
@@ -113,6 +115,7 @@ pub fn server(
     if settings.introspection == Switch::Off {
         engine = engine.without_introspection();
     }
+    engine = engine.ids(settings.ids);
     let counted = metrics.clone();
     engine = engine.ranking(Rankings::new(db.clone(), move || counted.statement()));
     let response_cache = (settings.response_cache == Switch::On).then(|| {
@@ -143,6 +146,7 @@ pub fn server(
                     .route(web::get().to(graphql::get)),
             )
             .route("/schema.graphql", web::get().to(graphql::schema_sdl))
+            .configure(graphiql::routes)
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(metrics::metrics))

@@ -20,6 +20,7 @@ use std::{
     },
 };
 
+use content_api::content::ids::Ids;
 use content_api::{config::ServeSettings, content, db, http};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -178,9 +179,13 @@ pub async fn spawn_with(options: Options) -> TestApp {
         .await
         .expect("connect and migrate");
     if options.seed {
-        content::bundle::import(&db, &content::bundle::parse(SEED).expect("parse seed"))
-            .await
-            .expect("import seed");
+        content::bundle::import(
+            &db,
+            &content::bundle::parse(SEED).expect("parse seed"),
+            Ids::TimeOrdered,
+        )
+        .await
+        .expect("import seed");
     }
     let statements = Arc::new(AtomicU64::new(0));
     let server_db = match options.pool {
@@ -226,7 +231,7 @@ impl TestApp {
     /// Imports a bundle (the import format) through the content layer, as the CLI does.
     pub async fn import(&self, bundle: &Value) -> content::bundle::ImportReport {
         let bundle = content::bundle::parse(&bundle.to_string()).expect("a valid bundle");
-        content::bundle::import(&self.db, &bundle)
+        content::bundle::import(&self.db, &bundle, Ids::TimeOrdered)
             .await
             .expect("import")
     }

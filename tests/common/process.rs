@@ -134,3 +134,81 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// `serve` in the test mode, as another team's suite starts it: on port 0, ready when its
+/// first line on standard output says so. Killed when dropped.
+pub struct TestModeServer {
+    pub child: Child,
+    /// The ready line.
+    pub ready: Value,
+    /// The rest of standard output, kept open.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    log: tempfile::NamedTempFile,
+}
+
+impl TestModeServer {
+    /// Starts `serve --bind 127.0.0.1:0` with `extra` arguments and reads its ready line.
+    pub async fn start(database_url: &str, extra: &[&str]) -> Self {
+        use std::io::BufRead as _;
+
+        let log = tempfile::NamedTempFile::new().expect("a log file");
+        let mut child = content_api(database_url)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().expect("the log file"))
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("a piped stdout");
+        let reading = tokio::task::spawn_blocking(move || {
+            let mut stdout = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            stdout.read_line(&mut line).map(|_| (line, stdout))
+        });
+        let (line, stdout) = tokio::time::timeout(Duration::from_secs(60), reading)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no ready line within 60 s:\n{}",
+                    std::fs::read_to_string(log.path()).unwrap_or_default()
+                )
+            })
+            .expect("the reader finished")
+            .expect("read standard output");
+        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+            panic!(
+                "the first line of standard output is not JSON ({e}): {line:?}\n{}",
+                std::fs::read_to_string(log.path()).unwrap_or_default()
+            )
+        });
+        Self {
+            child,
+            ready,
+            _stdout: stdout,
+            log,
+        }
+    }
+
+    /// The server's base URL, from the ready line.
+    pub fn url(&self) -> &str {
+        self.ready["url"].as_str().expect("a url on the ready line")
+    }
+
+    /// The token created with `--token NAME:…`, from the ready line.
+    pub fn token(&self, name: &str) -> &str {
+        self.ready["tokens"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token {name:?} on the ready line: {}", self.ready))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).expect("read the log")
+    }
+}
+
+impl Drop for TestModeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

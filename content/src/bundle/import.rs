@@ -20,6 +20,7 @@ use super::{Article, Bundle, locate};
 use crate::{
     Error, Result, body,
     derived::{self, Stale, Written},
+    ids::Ids,
     now, truncate_to_micros,
 };
 
@@ -65,11 +66,11 @@ impl fmt::Display for ImportReport {
     }
 }
 
-/// Validates `bundle` and writes it in one transaction.
-pub async fn import(db: &DatabaseConnection, bundle: &Bundle) -> Result<ImportReport> {
+/// Validates `bundle` and writes it in one transaction, new rows getting `ids`.
+pub async fn import(db: &DatabaseConnection, bundle: &Bundle, ids: Ids) -> Result<ImportReport> {
     bundle.validate()?;
     let txn = crate::begin_write(db).await?;
-    let report = Importer::default().run(&txn, bundle).await?;
+    let report = Importer::new(ids).run(&txn, bundle).await?;
     txn.commit().await?;
     if report.articles.created + report.articles.updated >= ANALYZE_AFTER {
         refresh_statistics(db).await;
@@ -101,14 +102,19 @@ async fn refresh_statistics(db: &DatabaseConnection) {
 
 /// Validates `bundle` and writes it inside a transaction the caller holds (a mutation that
 /// does more in the same transaction).
-pub(crate) async fn import_in(txn: &DatabaseTransaction, bundle: &Bundle) -> Result<ImportReport> {
+pub(crate) async fn import_in(
+    txn: &DatabaseTransaction,
+    bundle: &Bundle,
+    ids: Ids,
+) -> Result<ImportReport> {
     bundle.validate()?;
-    Importer::default().run(txn, bundle).await
+    Importer::new(ids).run(txn, bundle).await
 }
 
 /// Slug-to-id maps filled as the import goes.
 #[derive(Default)]
 struct Importer {
+    ids: Ids,
     publications: HashMap<String, Uuid>,
     authors: HashMap<String, Uuid>,
     speakers: HashMap<String, Uuid>,
@@ -128,8 +134,28 @@ struct Importer {
     report: ImportReport,
 }
 
-fn new_id() -> Uuid {
-    Uuid::now_v7()
+impl Importer {
+    fn new(ids: Ids) -> Self {
+        Self {
+            ids,
+            ..Self::default()
+        }
+    }
+
+    /// The id of a new article. A derived id can be taken: an article renamed away from this
+    /// slug keeps the id its first slug gave it.
+    async fn new_article_id(&self, txn: &impl ConnectionTrait, slug: &str) -> Result<Uuid> {
+        let mut attempt = 0;
+        loop {
+            let id = self.ids.entry("article", slug, attempt);
+            if self.ids == Ids::TimeOrdered
+                || article::Entity::find_by_id(id).one(txn).await?.is_none()
+            {
+                return Ok(id);
+            }
+            attempt += 1;
+        }
+    }
 }
 
 async fn find_by_slugs<E, C>(db: &C, column: E::Column, slugs: &[&str]) -> Result<Vec<E::Model>>
@@ -184,6 +210,8 @@ where
 pub(crate) fn content_hash(article: &Article) -> String {
     let mut canonical = article.clone();
     canonical.published_at = canonical.published_at.map(truncate_to_micros);
+    canonical.created_at = canonical.created_at.map(truncate_to_micros);
+    canonical.updated_at = canonical.updated_at.map(truncate_to_micros);
     // Serializing plain data cannot fail.
     let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
     format!("{:x}", Sha256::digest(bytes))
@@ -272,7 +300,7 @@ impl Importer {
                     old.id
                 }
                 None => {
-                    let id = new_id();
+                    let id = self.ids.entry("publication", &p.slug, 0);
                     rows.push(publication::ActiveModel {
                         id: Set(id),
                         slug: Set(p.slug.clone()),
@@ -289,7 +317,7 @@ impl Importer {
             };
             for (i, l) in p.links.iter().enumerate() {
                 links.push(publication_link::ActiveModel {
-                    id: Set(new_id()),
+                    id: Set(self.ids.part(id, "link", i + 1)),
                     publication_id: Set(id),
                     position: Set(i as i32 + 1),
                     label: Set(l.label.clone()),
@@ -340,7 +368,7 @@ impl Importer {
                     self.report.authors.updated += 1;
                 }
                 None => {
-                    let id = new_id();
+                    let id = self.ids.entry("author", &a.slug, 0);
                     rows.push(author::ActiveModel {
                         id: Set(id),
                         slug: Set(a.slug.clone()),
@@ -397,7 +425,7 @@ impl Importer {
                     self.report.speakers.updated += 1;
                 }
                 None => {
-                    let id = new_id();
+                    let id = self.ids.entry("speaker", &s.slug, 0);
                     rows.push(speaker::ActiveModel {
                         id: Set(id),
                         slug: Set(s.slug.clone()),
@@ -506,7 +534,7 @@ impl Importer {
         let mut rows = Vec::new();
         for slug in slugs {
             if !self.tags.contains_key(slug) {
-                let id = new_id();
+                let id = self.ids.entry("tag", slug, 0);
                 self.tags.insert(slug.to_owned(), id);
                 let row = tag::Model {
                     id,
@@ -553,7 +581,7 @@ impl Importer {
                     continue;
                 }
                 Some(old) => (old.id, Some(old.created_at)),
-                None => (new_id(), None),
+                None => (self.new_article_id(txn, &a.slug).await?, None),
             };
             let mut row = article::ActiveModel {
                 id: Set(id),
@@ -569,8 +597,12 @@ impl Importer {
                 publication_id: Set(self.publications[&a.publication]),
                 author_id: Set(a.author.as_ref().map(|s| self.authors[s])),
                 content_hash: Set(hash),
-                created_at: Set(created_at.unwrap_or(t)),
-                updated_at: Set(t),
+                created_at: Set(a
+                    .created_at
+                    .map(truncate_to_micros)
+                    .or(created_at)
+                    .unwrap_or(t)),
+                updated_at: Set(a.updated_at.or(a.created_at).map_or(t, truncate_to_micros)),
             };
             self.written.articles.push(model(row.clone())?);
             if created_at.is_none() {
@@ -578,7 +610,9 @@ impl Importer {
                 self.report.articles.created += 1;
             } else {
                 row.id = sea_orm::ActiveValue::Unchanged(id);
-                row.created_at = sea_orm::ActiveValue::NotSet;
+                if a.created_at.is_none() {
+                    row.created_at = sea_orm::ActiveValue::NotSet;
+                }
                 row.update(txn).await?;
                 replaced.push(id);
                 self.report.articles.updated += 1;
@@ -620,7 +654,7 @@ impl Parts {
     ) {
         for (i, text) in a.key_points.iter().enumerate() {
             self.key_points.push(key_point::ActiveModel {
-                id: Set(new_id()),
+                id: Set(maps.ids.part(article_id, "key-point", i + 1)),
                 article_id: Set(article_id),
                 position: Set(i as i32 + 1),
                 text: Set(text.clone()),
@@ -630,7 +664,7 @@ impl Parts {
         }
         for (i, q) in a.quotes.iter().enumerate() {
             self.quotes.push(quote::ActiveModel {
-                id: Set(new_id()),
+                id: Set(maps.ids.part(article_id, "quote", i + 1)),
                 article_id: Set(article_id),
                 speaker_id: Set(maps.speakers[&q.speaker]),
                 position: Set(i as i32 + 1),
@@ -642,7 +676,7 @@ impl Parts {
         }
         for (i, l) in a.related_links.iter().enumerate() {
             self.links.push(related_link::ActiveModel {
-                id: Set(new_id()),
+                id: Set(maps.ids.part(article_id, "related-link", i + 1)),
                 article_id: Set(article_id),
                 position: Set(i as i32 + 1),
                 url: Set(l.url.clone()),
@@ -654,7 +688,7 @@ impl Parts {
         }
         for (i, slug) in a.tags.iter().enumerate() {
             self.tags.push(article_tag::ActiveModel {
-                id: Set(new_id()),
+                id: Set(maps.ids.part(article_id, "tag", i + 1)),
                 article_id: Set(article_id),
                 tag_id: Set(maps.tags[slug]),
                 position: Set(i as i32 + 1),
@@ -664,7 +698,7 @@ impl Parts {
         }
         if let Some(c) = &a.copyright {
             self.copyrights.push(copyright::ActiveModel {
-                id: Set(new_id()),
+                id: Set(maps.ids.part(article_id, "copyright", 1)),
                 article_id: Set(article_id),
                 holder: Set(c.holder.clone()),
                 notice: Set(c.notice.clone()),

@@ -91,6 +91,14 @@ pub struct Article {
     #[serde(default)]
     pub related_links: Vec<RelatedLink>,
     pub copyright: Option<Copyright>,
+    /// When the article was first written; the time of its import when missing. Fixtures set
+    /// it (and `updated_at`) so that answers do not change from one run to the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the article last changed; `created_at` when missing and that is set, else the time
+    /// of the import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -253,6 +261,11 @@ impl Article {
                 "publishedAt",
                 "is required when status is PUBLISHED",
             ));
+        }
+        if let (Some(created), Some(updated)) = (self.created_at, self.updated_at)
+            && updated < created
+        {
+            return Err(Error::invalid("updatedAt", "is before createdAt"));
         }
         validate::slug("publication", &self.publication)?;
         if let Some(author) = &self.author {

@@ -27,7 +27,7 @@ pub use codes::code;
 use super::{AppSchema, batch::Reader, complexity::Complexity, limits};
 use crate::{
     config::QueryLimits,
-    content::{Access, search::ranked::Rankings},
+    content::{Access, ids::Ids, search::ranked::Rankings},
 };
 
 /// How a request ended, for the status code and the metrics.
@@ -71,6 +71,8 @@ pub struct Engine {
     rankings: Option<Arc<Rankings>>,
     /// Whether `__schema` and `__type` may be queried.
     introspection: bool,
+    /// How mutations give new rows their ids.
+    ids: Ids,
 }
 
 /// How many times a projected answer that differs from the schema's is tried again before it
@@ -88,7 +90,14 @@ impl Engine {
             verify: None,
             rankings: None,
             introspection: true,
+            ids: Ids::TimeOrdered,
         }
+    }
+
+    /// Mutations give new rows `ids` (derived ones in the test mode).
+    pub fn ids(mut self, ids: Ids) -> Self {
+        self.ids = ids;
+        self
     }
 
     /// Refuses documents that ask for `__schema` or `__type`, with a coded error.
@@ -240,7 +249,7 @@ impl Engine {
     ) -> Executed {
         let variables = request.variables.clone();
         let name = request.operation_name.clone();
-        request = request.data(access).data(reader);
+        request = request.data(access).data(reader).data(self.ids);
         request.set_parsed_query(prepared.doc.clone());
         let mut response = self.schema.execute(request).await;
         let request_error = codes::is_request_error(&response);

@@ -171,6 +171,8 @@ impl From<ArticleInput> for bundle::Article {
             quotes: all(a.quotes.unwrap_or_default()),
             related_links: all(a.related_links.unwrap_or_default()),
             copyright: a.copyright.map(Into::into),
+            created_at: None,
+            updated_at: None,
         }
     }
 }

@@ -8,8 +8,8 @@
 //! limit (else 413) and the client timeout (else 408); see [`refusal`]. A request with a bad
 //! `Authorization` header is a 401 before anything else (see `auth`); an unreachable database
 //! or the execution timeout is a 503 with `Retry-After`; a panic is a 500 (see [`run`]).
-//! Anonymous GETs may be cached by browsers and CDNs ([`caching`]). The GraphiQL page and the
-//! SDL need no token, and are off with introspection.
+//! Anonymous GETs may be cached by browsers and CDNs ([`caching`]). The GraphiQL page (see
+//! `http::graphiql`) and the SDL need no token, and are off with introspection.
 
 mod caching;
 mod negotiate;
@@ -23,16 +23,13 @@ use actix_web::{
     http::{StatusCode, header},
     web::{self, Bytes},
 };
-use async_graphql::{
-    http::GraphiQLSource,
-    parser::{parse_query, types::OperationType},
-};
+use async_graphql::parser::{parse_query, types::OperationType};
 
+pub(super) use self::refusal::refusal;
 use self::{
     negotiate::{JSON, Media, negotiate, wants_graphiql},
     refusal::{
-        RETRY_AFTER_SECS, body_refusal, coded_errors, not_acceptable, rate_limited, refusal,
-        retry_after,
+        RETRY_AFTER_SECS, body_refusal, coded_errors, not_acceptable, rate_limited, retry_after,
     },
     run::{Answer, outcome_label, resolve_persisted, run_one},
 };
@@ -211,13 +208,7 @@ pub async fn post(
 
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if state.settings.introspection == Switch::On && wants_graphiql(&req) {
-        let html = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("content-api")
-            .finish();
-        return HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(html);
+        return super::graphiql::page();
     }
     let access = match auth::access(&state, &req).await {
         Ok(access) => access,
