@@ -138,14 +138,18 @@ async fn serve(database: &DatabaseSettings, mut settings: ServeSettings) -> anyh
     };
     let db = db::open_and_migrate(database).await?;
     tracing::info!(database = %db::redact(&database.database_url), "database ready");
-    let test_mode = !settings.imports.is_empty();
-    if test_mode {
+    if settings.imports.is_empty() {
+        if !settings.no_demo {
+            crate::content::demo::load_if_empty(&db).await?;
+        }
+    } else {
+        // The test mode: the fixtures, and writes through the API, get derived ids, so a
+        // test's own writes repeat too.
+        settings.ids = Ids::Derived;
         for file in &settings.imports {
-            let report = import_file(&db, file, Ids::Derived).await?;
+            let report = import_file(&db, file, settings.ids).await?;
             tracing::info!(file = %file.display(), articles = %report.articles, "imported");
         }
-    } else if !settings.no_demo {
-        crate::content::demo::load_if_empty(&db).await?;
     }
     let mut tokens = serde_json::Map::new();
     for spec in &settings.tokens {
@@ -153,10 +157,6 @@ async fn serve(database: &DatabaseSettings, mut settings: ServeSettings) -> anyh
             .await
             .with_context(|| format!("could not create the token {:?}", spec.name))?;
         tokens.insert(spec.name.clone(), token.into());
-    }
-    if test_mode {
-        // Writes through the API get derived ids too, so a test's own writes repeat.
-        settings.ids = Ids::Derived;
     }
     let server = http::server(listener, db, &settings)?;
     let handle = server.handle();
