@@ -1,5 +1,7 @@
-//! The command line: serve, import, export, token, migrate, schema. Every command that takes
+//! The command line: serve, import, export, token, webhook, migrate, schema. Every command that takes
 //! a database migrates it first (`migrate` excepted: it is how you choose what to apply).
+
+mod webhook;
 
 use std::{
     io::Read,
@@ -57,6 +59,12 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Manage webhooks: receivers of article events (published, updated, unpublished,
+    /// archived, deleted), delivered by the running servers.
+    Webhook {
+        #[command(subcommand)]
+        action: webhook::WebhookAction,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -119,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { action } => migrate(database, action).await,
         Command::Token { action } => token(database, action).await,
+        Command::Webhook { action } => webhook::run(database, action).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())

@@ -111,6 +111,88 @@ impl Default for QueryLimits {
     }
 }
 
+/// Webhook deliveries and subscriptions.
+#[derive(Args, Clone, Debug)]
+pub struct EventSettings {
+    /// How long a webhook receiver has to answer a delivery (milliseconds); no answer in time
+    /// is a failed attempt, retried later.
+    #[arg(long, env = "CONTENT_API_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+
+    /// The wait before retrying a failed delivery (milliseconds); it doubles with each
+    /// failure, up to an hour, each wait spread by ±50% at random.
+    #[arg(long, env = "CONTENT_API_WEBHOOK_RETRY_MS", default_value_t = 10_000)]
+    pub webhook_retry_ms: u64,
+
+    /// How long after its event a delivery is retried before it is marked failed (seconds).
+    #[arg(
+        long,
+        env = "CONTENT_API_WEBHOOK_RETRY_FOR_SECS",
+        default_value_t = 86_400
+    )]
+    pub webhook_retry_for_secs: u64,
+
+    /// Deliveries this server sends at once, across all webhooks.
+    #[arg(long, env = "CONTENT_API_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+
+    /// Deliver webhooks from this server. Off, it still writes deliveries; other replicas
+    /// send them.
+    #[arg(long, env = "CONTENT_API_WEBHOOKS", value_enum, default_value_t = Switch::On)]
+    pub webhooks: Switch,
+
+    /// WebSocket connections for subscriptions one client (IP address) may hold open.
+    #[arg(
+        long,
+        env = "CONTENT_API_WS_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 16
+    )]
+    pub ws_max_connections_per_client: usize,
+
+    /// Subscriptions one WebSocket connection may hold.
+    #[arg(long, env = "CONTENT_API_WS_MAX_SUBSCRIPTIONS", default_value_t = 100)]
+    pub ws_max_subscriptions: usize,
+
+    /// Largest message a client may send over a WebSocket (bytes).
+    #[arg(long, env = "CONTENT_API_WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub ws_max_message_bytes: usize,
+
+    /// How long a new WebSocket connection has to send `connection_init` (milliseconds).
+    #[arg(long, env = "CONTENT_API_WS_INIT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub ws_init_timeout_ms: u64,
+
+    /// How often the server pings a subscription connection (milliseconds).
+    #[arg(
+        long,
+        env = "CONTENT_API_WS_PING_INTERVAL_MS",
+        default_value_t = 15_000
+    )]
+    pub ws_ping_interval_ms: u64,
+
+    /// How long a client has to answer the server's ping with a pong before it is
+    /// disconnected (milliseconds).
+    #[arg(long, env = "CONTENT_API_WS_PONG_TIMEOUT_MS", default_value_t = 10_000)]
+    pub ws_pong_timeout_ms: u64,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        Self {
+            webhook_timeout_ms: 10_000,
+            webhook_retry_ms: 10_000,
+            webhook_retry_for_secs: 86_400,
+            webhook_concurrency: 16,
+            webhooks: Switch::On,
+            ws_max_connections_per_client: 16,
+            ws_max_subscriptions: 100,
+            ws_max_message_bytes: 64 * 1024,
+            ws_init_timeout_ms: 10_000,
+            ws_ping_interval_ms: 15_000,
+            ws_pong_timeout_ms: 10_000,
+        }
+    }
+}
+
 /// How the server listens and behaves.
 #[derive(Args, Clone, Debug)]
 pub struct ServeSettings {
@@ -169,6 +251,9 @@ pub struct ServeSettings {
 
     #[command(flatten)]
     pub limits: QueryLimits,
+
+    #[command(flatten)]
+    pub events: EventSettings,
 
     /// Largest request body in bytes; a larger one gets a 413. Requests with a `write`
     /// token may send up to --max-write-body-bytes.
@@ -276,6 +361,7 @@ impl Default for ServeSettings {
             cors_origins: vec!["*".to_owned()],
             cors_headers: vec!["*".to_owned()],
             limits: QueryLimits::default(),
+            events: EventSettings::default(),
             max_body_bytes: 1024 * 1024,
             max_write_body_bytes: 16 * 1024 * 1024,
             client_timeout_ms: 5_000,

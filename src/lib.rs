@@ -8,7 +8,9 @@ pub mod config;
 /// The domain layer, a crate of its own so that the compiler keeps the layers apart.
 pub use content;
 pub mod db;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ready;
 pub mod telemetry;
+pub mod webhooks;

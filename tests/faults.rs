@@ -372,6 +372,11 @@ async fn an_import_killed_halfway_leaves_the_database_as_it_was() {
     );
     let as_it_was = snapshot(&test_db.url).await;
     assert_eq!(as_it_was["articles"].len(), 3);
+    let events = db::connect(&test_db.url).await.expect("connect");
+    let events_before = content::events::last_seq(&events)
+        .await
+        .expect("the outbox");
+    assert_eq!(events_before, 3, "one event per article imported");
 
     let big = write_bundle(&dir, "big.json", &synthetic_bundle(BIG));
     let mut probe = WriterProbe::new(&test_db).await;
@@ -398,6 +403,14 @@ async fn an_import_killed_halfway_leaves_the_database_as_it_was() {
     drop(probe);
 
     assert_eq!(snapshot(&test_db.url).await, as_it_was);
+    assert_eq!(
+        content::events::since(&events, events_before, 10)
+            .await
+            .expect("the outbox")
+            .len(),
+        0,
+        "the killed import's events went with it"
+    );
 
     // And the database takes the whole import afterwards.
     assert_eq!(

@@ -19,6 +19,7 @@ use super::{
     bundle::{self, Bundle},
     catalog,
     derived::Stale,
+    events,
     ids::Ids,
     model::{ArticleRead, Author, BodyFormat, Publication, Speaker},
     now, speakers, truncate_to_micros,
@@ -118,6 +119,7 @@ async fn slug_is_free(db: &impl ConnectionTrait, slug: &str, except: Option<Uuid
 
 async fn commit<T>(txn: DatabaseTransaction, value: T) -> Result<T> {
     txn.commit().await?;
+    events::written();
     Ok(value)
 }
 
@@ -228,16 +230,32 @@ async fn set_status(
     let mut form = bundle_form(&txn, &current).await?;
     form.status = status;
     form.published_at = published_at(current.published_at).map(truncate_to_micros);
+    let t = now();
+    let before = events::Before {
+        status: current.status,
+        announced: current.announced,
+    };
+    let (kind, announced) = events::classify(Some(before), status, form.published_at, t);
+    let revision = current.revision + 1;
     article::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(id),
         status: Set(status),
         published_at: Set(form.published_at),
         content_hash: Set(bundle::content_hash(&form)),
-        updated_at: Set(now()),
+        revision: Set(revision),
+        announced: Set(announced),
+        updated_at: Set(t),
         ..Default::default()
     }
     .update(&txn)
     .await?;
+    let change = events::Change {
+        kind,
+        article_id: id,
+        slug: current.slug.clone(),
+        revision,
+    };
+    events::record(&txn, vec![change]).await?;
     let mut stale = Stale::default();
     stale.touched([id]);
     stale.refresh(&txn).await?;
@@ -269,10 +287,15 @@ pub async fn archive_article(db: &DatabaseConnection, id: Uuid) -> Result<Articl
 /// derived from it (ON DELETE CASCADE).
 pub async fn delete_article(db: &DatabaseConnection, id: Uuid) -> Result<()> {
     let txn = super::begin_write(db).await?;
-    let result = article::Entity::delete_by_id(id).exec(&txn).await?;
-    if result.rows_affected == 0 {
-        return Err(Error::NotFound(format!("no article with id {id}")));
-    }
+    let current = find(&txn, id).await?;
+    article::Entity::delete_by_id(id).exec(&txn).await?;
+    let change = events::Change {
+        kind: events::EventKind::Deleted,
+        article_id: id,
+        slug: current.slug,
+        revision: current.revision + 1,
+    };
+    events::record(&txn, vec![change]).await?;
     commit(txn, ()).await
 }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod demo;
 pub mod derived;
 pub mod editing;
+pub mod events;
 pub mod ids;
 pub mod model;
 pub mod pagination;
@@ -18,6 +19,7 @@ pub mod speakers;
 pub mod tokens;
 pub mod validate;
 pub mod version;
+pub mod webhooks;
 
 /// The content's vocabulary: one enum per idea, stored as the entity's column values and
 /// exchanged (import, export, documents) by the names these serialize to.

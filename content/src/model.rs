@@ -211,3 +211,17 @@ pub struct ArticleRead {
     pub article: Article,
     pub body: Body,
 }
+
+impl Article {
+    pub fn has_tag(&self, slug: &str) -> bool {
+        self.tags.iter().any(|t| t.slug == slug)
+    }
+
+    pub fn quotes_speaker(&self, slug: &str) -> bool {
+        self.quotes.iter().any(|q| q.speaker.slug == slug)
+    }
+
+    pub fn in_publication(&self, slug: &str) -> bool {
+        self.publication.slug == slug
+    }
+}

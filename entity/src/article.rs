@@ -37,6 +37,11 @@ pub struct Model {
     pub author_id: Option<Uuid>,
     /// SHA-256 of the article's import form, so a re-import of unchanged content writes nothing.
     pub content_hash: String,
+    /// Counts the article's writes: 1 when created, one more at each change.
+    pub revision: i64,
+    /// Whether the `article.published` event of its current publication has been written (a
+    /// scheduled article's is written when its time comes).
+    pub announced: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

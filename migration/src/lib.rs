@@ -10,6 +10,7 @@ mod m20261201_000001_create_article_documents;
 mod m20261201_000002_index_newest_first;
 mod m20261201_000003_compress_text_with_lz4;
 mod m20261205_000001_search_terms;
+mod m20261206_000001_create_events;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_index_newest_first::Migration),
             Box::new(m20261201_000003_compress_text_with_lz4::Migration),
             Box::new(m20261205_000001_search_terms::Migration),
+            Box::new(m20261206_000001_create_events::Migration),
         ]
     }
 }

@@ -50,7 +50,8 @@ impl Complexity<'_> {
     /// The operation's complexity; `None` when a page size cannot be read (a variable that is
     /// not given, or not a number), which validation then reports.
     pub fn of_operation(&self) -> Option<usize> {
-        let root = self.registry.types.get(&self.registry.query_type);
+        let root = super::root_type(self.registry, self.operation.ty);
+        let root = self.registry.types.get(root);
         self.selection_set(root, &self.operation.selection_set)
     }
 

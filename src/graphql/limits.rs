@@ -258,7 +258,7 @@ pub fn check_document(doc: &ExecutableDocument, limits: &QueryLimits) -> ServerR
     Ok(())
 }
 
-fn coded(code: &str, message: String) -> ServerError {
+pub(crate) fn coded(code: &str, message: String) -> ServerError {
     let mut err = ServerError::new(message, None);
     err.extensions
         .get_or_insert_with(Default::default)

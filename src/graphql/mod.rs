@@ -13,22 +13,26 @@ pub mod limits;
 mod mutation;
 pub mod projection;
 pub(crate) mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, OutputType, Schema, registry::Registry};
+use async_graphql::{
+    OutputType, Schema, SubscriptionType, parser::types::OperationType, registry::Registry,
+};
 
 use crate::config::{ServeSettings, Switch};
 
 pub use errors::{ResultExt, TIMEOUT, UNAVAILABLE, graphql_error};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema; introspection and suggestions only when switched on. It has no extensions:
 /// what the server checks before and after execution, the engine does (see [`engine`]).
 pub fn build_schema(settings: &ServeSettings) -> AppSchema {
-    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription);
+    let builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot);
     match settings.introspection {
         Switch::On => builder.finish(),
         Switch::Off => builder
@@ -44,11 +48,23 @@ pub fn registry() -> Registry {
     let mut registry = Registry {
         query_type: QueryRoot::type_name().into_owned(),
         mutation_type: Some(MutationRoot::type_name().into_owned()),
+        subscription_type: Some(SubscriptionRoot::type_name().into_owned()),
         ..Registry::default()
     };
     QueryRoot::create_type_info(&mut registry);
     MutationRoot::create_type_info(&mut registry);
+    SubscriptionRoot::create_type_info(&mut registry);
     registry
+}
+
+/// The root type an operation of type `ty` selects from.
+pub fn root_type(registry: &Registry, ty: OperationType) -> &str {
+    let root = match ty {
+        OperationType::Query => None,
+        OperationType::Mutation => registry.mutation_type.as_deref(),
+        OperationType::Subscription => registry.subscription_type.as_deref(),
+    };
+    root.unwrap_or(&registry.query_type)
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

@@ -47,6 +47,11 @@ struct CacheLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: u16,
 }
@@ -63,6 +68,13 @@ pub struct Metrics {
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
+    deliveries: Family<OutcomeLabels, Counter>,
+    outbox_pending: Gauge,
+    outbox_oldest_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+    subscriptions: Gauge,
+    ws_connections: Gauge,
+    ws_closed: Family<ReasonLabels, Counter>,
+    notification_lag: Histogram,
     names: Mutex<HashSet<String>>,
 }
 
@@ -133,8 +145,58 @@ impl Default for Metrics {
             "The most connections the database pool opens",
             pool_max.clone(),
         );
+        let deliveries = Family::<OutcomeLabels, Counter>::default();
+        let outbox_pending = Gauge::default();
+        let outbox_oldest_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let subscriptions = Gauge::default();
+        let ws_connections = Gauge::default();
+        let ws_closed = Family::<ReasonLabels, Counter>::default();
+        // 0.5 ms to about 8 s.
+        let notification_lag = Histogram::new(exponential_buckets(0.0005, 2.0, 15));
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome: delivered, retrying (failed, tried again later), failed (given up)",
+            deliveries.clone(),
+        );
+        registry.register(
+            "outbox_pending_deliveries",
+            "Webhook deliveries not yet delivered or given up, across all replicas",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "outbox_oldest_pending_age_seconds",
+            "Age of the oldest pending webhook delivery (0 with none)",
+            outbox_oldest_age.clone(),
+        );
+        registry.register(
+            "subscriptions_open",
+            "GraphQL subscriptions open on this server",
+            subscriptions.clone(),
+        );
+        registry.register(
+            "subscription_connections_open",
+            "WebSocket connections open for subscriptions on this server",
+            ws_connections.clone(),
+        );
+        registry.register(
+            "subscription_connections_closed",
+            "Subscription connections the server closed, by reason (a limit, a timeout, a protocol error)",
+            ws_closed.clone(),
+        );
+        registry.register(
+            "event_notification_lag_seconds",
+            "Time from an event's write to this server hearing of it",
+            notification_lag.clone(),
+        );
         Self {
             registry,
+            deliveries,
+            outbox_pending,
+            outbox_oldest_age,
+            subscriptions,
+            ws_connections,
+            ws_closed,
+            notification_lag,
             operations,
             latency,
             rejected,
@@ -216,6 +278,50 @@ impl Metrics {
         self.projected.inc();
     }
 
+    /// A webhook delivery attempt finished: `delivered`, `retrying` or `failed`.
+    pub fn delivery(&self, outcome: &'static str) {
+        self.deliveries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// How long after its write this server heard of an event.
+    pub fn notification_lag(&self, lag: Duration) {
+        self.notification_lag.observe(lag.as_secs_f64());
+    }
+
+    /// A subscription opened (`1`) or ended (`-1`).
+    pub fn subscriptions(&self, delta: i64) {
+        self.subscriptions.inc_by(delta);
+    }
+
+    /// A subscription connection opened (`1`) or ended (`-1`).
+    pub fn ws_connections(&self, delta: i64) {
+        self.ws_connections.inc_by(delta);
+    }
+
+    /// The server closed a subscription connection for `reason`.
+    pub fn ws_closed(&self, reason: &str) {
+        self.ws_closed
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    async fn observe_outbox(&self, db: &DatabaseConnection) {
+        match crate::content::webhooks::delivery::backlog(db).await {
+            Ok(backlog) => {
+                self.outbox_pending.set(backlog.pending);
+                let age = backlog.oldest.map_or(0.0, |t| {
+                    (chrono::Utc::now() - t).num_milliseconds().max(0) as f64 / 1_000.0
+                });
+                self.outbox_oldest_age.set(age);
+            }
+            Err(error) => tracing::warn!(%error, "could not read the outbox's backlog"),
+        }
+    }
+
     fn observe_pool(&self, db: &DatabaseConnection) {
         let (size, idle, max) = match &db.inner {
             DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
@@ -251,6 +357,7 @@ impl Metrics {
 /// `GET /metrics`.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     state.metrics.observe_pool(&state.db);
+    state.metrics.observe_outbox(&state.background).await;
     match state.metrics.render() {
         Ok(text) => HttpResponse::Ok()
             .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")

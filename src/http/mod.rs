@@ -11,6 +11,7 @@ mod observe;
 mod persisted;
 mod rate_limit;
 mod response_cache;
+mod subscriptions;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -31,12 +32,18 @@ pub struct AppState {
     /// Runs GraphQL requests.
     pub engine: Engine,
     pub db: DatabaseConnection,
+    /// The same pool, for the server's own bookkeeping (the outbox's backlog on /metrics):
+    /// not counted among requests' statements.
+    background: DatabaseConnection,
     pub settings: ServeSettings,
     pub metrics: Arc<Metrics>,
     rate_limiter: Option<rate_limit::RateLimiter>,
     /// Anonymous readers' answers; `None` with `--response-cache off`.
     response_cache: Option<response_cache::ResponseCache>,
     persisted: persisted::Store,
+    /// Where this server's subscriptions hear of events.
+    pub hub: crate::events::Hub,
+    subscriptions: std::sync::Arc<subscriptions::Connections>,
 }
 
 fn cors(origins: &[String], headers: &[String]) -> Cors {
@@ -102,6 +109,8 @@ pub fn server(
     crate::telemetry::log_panics();
     let metrics = Arc::new(Metrics::default());
     let uncounted = db.clone();
+    // Background work (events, deliveries) is not counted among requests' statements.
+    let background = db.clone();
     let db = instrument(db, metrics.clone(), Duration::from_millis(settings.slow_ms));
     let schema = crate::graphql::build_schema(settings);
     let mut engine = Engine::new(
@@ -116,6 +125,13 @@ pub fn server(
         engine = engine.without_introspection();
     }
     engine = engine.ids(settings.ids);
+    let hub = crate::events::Hub::default();
+    crate::events::start(
+        background.clone(),
+        &settings.events,
+        hub.clone(),
+        metrics.clone(),
+    );
     let counted = metrics.clone();
     engine = engine.ranking(Rankings::new(db.clone(), move || counted.statement()));
     let response_cache = (settings.response_cache == Switch::On).then(|| {
@@ -130,6 +146,11 @@ pub fn server(
         rate_limiter: rate_limit::RateLimiter::new(settings.rate_limit, settings.rate_limit_burst),
         response_cache,
         persisted: persisted::Store::new(settings.persisted_queries == Switch::On),
+        hub,
+        background,
+        subscriptions: subscriptions::Connections::new(
+            settings.events.ws_max_connections_per_client,
+        ),
         engine,
         db,
     });
@@ -142,6 +163,13 @@ pub fn server(
             .wrap(middleware::from_fn(observe::observe))
             .service(
                 web::resource("/graphql")
+                    .route(
+                        web::get()
+                            .guard(actix_web::guard::fn_guard(|ctx| {
+                                subscriptions::is_upgrade(ctx.head())
+                            }))
+                            .to(subscriptions::upgrade),
+                    )
                     .route(web::post().to(graphql::post))
                     .route(web::get().to(graphql::get)),
             )

@@ -8,8 +8,10 @@
 pub mod ordered;
 pub mod process;
 pub mod proxy;
+pub mod receiver;
 pub mod snapshot;
 pub mod writer;
+pub mod ws;
 
 use std::{
     net::TcpListener,
@@ -327,6 +329,32 @@ impl TestApp {
                 (name == series).then(|| value.parse::<f64>().expect("a number"))
             })
             .unwrap_or(0.0)
+    }
+
+    /// A new token with `scope`.
+    pub async fn token(&self, scope: content::tokens::Scope) -> String {
+        let name = format!("{scope:?}-{}", uuid::Uuid::now_v7());
+        content::tokens::create(&self.db, &name, scope)
+            .await
+            .expect("a token")
+            .1
+    }
+
+    /// The `data` of a request with `token` that must succeed without errors.
+    pub async fn data_with(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body: Value = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("a JSON body");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
     }
 
     /// SQL statements the server has run since the last call, from its

@@ -18,8 +18,9 @@ use uuid::Uuid;
 
 use super::{Article, Bundle, locate};
 use crate::{
-    Error, Result, body,
+    ArticleStatus, Error, Result, body,
     derived::{self, Stale, Written},
+    events,
     ids::Ids,
     now, truncate_to_micros,
 };
@@ -72,6 +73,7 @@ pub async fn import(db: &DatabaseConnection, bundle: &Bundle, ids: Ids) -> Resul
     let txn = crate::begin_write(db).await?;
     let report = Importer::new(ids).run(&txn, bundle).await?;
     txn.commit().await?;
+    events::written();
     if report.articles.created + report.articles.updated >= ANALYZE_AFTER {
         refresh_statistics(db).await;
     }
@@ -131,6 +133,8 @@ struct Importer {
     /// Authors and publications that changed: the articles they wrote or carry show them.
     changed_authors: Vec<Uuid>,
     changed_publications: Vec<Uuid>,
+    /// What happened to each article written, recorded as events with the write.
+    changes: Vec<events::Change>,
     report: ImportReport,
 }
 
@@ -175,13 +179,16 @@ where
     Ok(found)
 }
 
-/// Inserts `rows` in as few statements as the parameter limit allows.
-pub(crate) async fn insert_all<A, C>(db: &C, rows: Vec<A>, columns: usize) -> Result<()>
+/// Inserts `rows` in as few statements as the parameter limit allows (each row binds one
+/// parameter per column of its table).
+pub(crate) async fn insert_all<A, C>(db: &C, rows: Vec<A>) -> Result<()>
 where
     A: ActiveModelTrait + Send,
     C: ConnectionTrait,
 {
-    let per_statement = (MAX_PARAMS / columns).max(1);
+    use sea_orm::Iterable;
+    let columns = <<A::Entity as EntityTrait>::Column as Iterable>::iter().count();
+    let per_statement = (MAX_PARAMS / columns.max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
@@ -223,6 +230,9 @@ struct ExistingArticle {
     slug: String,
     content_hash: String,
     created_at: chrono::DateTime<chrono::Utc>,
+    status: ArticleStatus,
+    announced: bool,
+    revision: i64,
 }
 
 impl Importer {
@@ -240,6 +250,7 @@ impl Importer {
         stale.touched(derived::by_authors(txn, &self.changed_authors).await?);
         stale.touched(derived::in_publications(txn, &self.changed_publications).await?);
         stale.refresh(txn).await?;
+        events::record(txn, std::mem::take(&mut self.changes)).await?;
         Ok(self.report)
     }
 
@@ -327,14 +338,14 @@ impl Importer {
                 });
             }
         }
-        insert_all(txn, rows, 7).await?;
+        insert_all(txn, rows).await?;
         delete_children::<publication_link::Entity, _>(
             txn,
             publication_link::Column::PublicationId,
             &replaced,
         )
         .await?;
-        insert_all(txn, links, 7).await
+        insert_all(txn, links).await
     }
 
     async fn authors(&mut self, txn: &impl ConnectionTrait, bundle: &Bundle) -> Result<()> {
@@ -382,7 +393,7 @@ impl Importer {
                 }
             }
         }
-        insert_all(txn, rows, 6).await
+        insert_all(txn, rows).await
     }
 
     async fn speakers(&mut self, txn: &impl ConnectionTrait, bundle: &Bundle) -> Result<()> {
@@ -440,7 +451,7 @@ impl Importer {
                 }
             }
         }
-        insert_all(txn, rows, 7).await
+        insert_all(txn, rows).await
     }
 
     /// Articles may refer to publications, authors and speakers already in the database;
@@ -547,7 +558,7 @@ impl Importer {
             }
         }
         self.report.tags_created = rows.len();
-        insert_all(txn, rows, 4).await
+        insert_all(txn, rows).await
     }
 
     async fn articles(&mut self, txn: &impl ConnectionTrait, bundle: &Bundle) -> Result<()> {
@@ -561,8 +572,14 @@ impl Importer {
                     article::Column::Slug,
                     article::Column::ContentHash,
                     article::Column::CreatedAt,
+                    article::Column::Status,
+                    article::Column::Announced,
+                    article::Column::Revision,
                 ])
                 .filter(article::Column::Slug.is_in(chunk.iter().copied()))
+                // On Postgres, held until the import commits: the scheduler announcing one of
+                // these meanwhile would make its event twice.
+                .lock_exclusive()
                 .into_model::<ExistingArticle>()
                 .all(txn)
                 .await?;
@@ -575,14 +592,30 @@ impl Importer {
         let mut parts = Parts::default();
         for a in &bundle.articles {
             let hash = content_hash(a);
-            let (id, created_at) = match existing.get(&a.slug) {
+            let (id, created_at, before, revision) = match existing.get(&a.slug) {
                 Some(old) if old.content_hash == hash => {
                     self.report.articles.unchanged += 1;
                     continue;
                 }
-                Some(old) => (old.id, Some(old.created_at)),
-                None => (self.new_article_id(txn, &a.slug).await?, None),
+                Some(old) => (
+                    old.id,
+                    Some(old.created_at),
+                    Some(events::Before {
+                        status: old.status,
+                        announced: old.announced,
+                    }),
+                    old.revision + 1,
+                ),
+                None => (self.new_article_id(txn, &a.slug).await?, None, None, 1),
             };
+            let published_at = a.published_at.map(truncate_to_micros);
+            let (kind, announced) = events::classify(before, a.status, published_at, t);
+            self.changes.push(events::Change {
+                kind,
+                article_id: id,
+                slug: a.slug.clone(),
+                revision,
+            });
             let mut row = article::ActiveModel {
                 id: Set(id),
                 slug: Set(a.slug.clone()),
@@ -591,12 +624,14 @@ impl Importer {
                 body: Set(a.body.clone()),
                 word_count: Set(body::word_count(&a.body)),
                 status: Set(a.status),
-                published_at: Set(a.published_at.map(truncate_to_micros)),
+                published_at: Set(published_at),
                 section: Set(a.section.clone()),
                 canonical_url: Set(a.canonical_url.clone()),
                 publication_id: Set(self.publications[&a.publication]),
                 author_id: Set(a.author.as_ref().map(|s| self.authors[s])),
                 content_hash: Set(hash),
+                revision: Set(revision),
+                announced: Set(announced),
                 created_at: Set(a
                     .created_at
                     .map(truncate_to_micros)
@@ -619,7 +654,7 @@ impl Importer {
             }
             parts.add(self, id, a, t);
         }
-        insert_all(txn, new_rows, 15).await?;
+        insert_all(txn, new_rows).await?;
         delete_children::<key_point::Entity, _>(txn, key_point::Column::ArticleId, &replaced)
             .await?;
         delete_children::<quote::Entity, _>(txn, quote::Column::ArticleId, &replaced).await?;
@@ -756,11 +791,11 @@ impl Parts {
     }
 
     async fn insert(self, txn: &impl ConnectionTrait) -> Result<()> {
-        insert_all(txn, self.key_points, 6).await?;
-        insert_all(txn, self.quotes, 8).await?;
-        insert_all(txn, self.links, 8).await?;
-        insert_all(txn, self.tags, 6).await?;
-        insert_all(txn, self.copyrights, 8).await
+        insert_all(txn, self.key_points).await?;
+        insert_all(txn, self.quotes).await?;
+        insert_all(txn, self.links).await?;
+        insert_all(txn, self.tags).await?;
+        insert_all(txn, self.copyrights).await
     }
 }
 

@@ -7,7 +7,7 @@ pub(crate) mod import;
 pub(crate) use export::article_forms;
 pub use export::{export, export_snapshot};
 pub use import::{Counts, ImportReport, import};
-pub(crate) use import::{content_hash, import_in};
+pub(crate) use import::{content_hash, import_in, insert_all};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

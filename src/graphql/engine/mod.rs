@@ -15,6 +15,7 @@
 mod codes;
 mod documents;
 pub mod order;
+mod subscribe;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use bytes::Bytes;
 use sea_orm::DatabaseConnection;
 
 pub use codes::code;
+pub use subscribe::Pushed;
 
 use super::{AppSchema, batch::Reader, complexity::Complexity, limits};
 use crate::{
@@ -59,7 +61,7 @@ pub struct Executed {
 /// How requests run: the schema, the documents seen, and the limits.
 pub struct Engine {
     schema: AppSchema,
-    registry: Registry,
+    registry: Arc<Registry>,
     documents: documents::Documents,
     limits: QueryLimits,
     /// Whether queries over articles are answered by their projection.
@@ -82,7 +84,7 @@ const VERIFY_ATTEMPTS: usize = 3;
 impl Engine {
     pub fn new(schema: AppSchema, limits: QueryLimits, projection: bool) -> Self {
         Self {
-            registry: super::registry(),
+            registry: Arc::new(super::registry()),
             schema,
             documents: documents::Documents::new(),
             limits,
@@ -131,6 +133,9 @@ impl Engine {
             Ok(prepared) => prepared,
             Err(error) => return Executed::refused(error, requested),
         };
+        if subscribe::is_subscription(&prepared.doc, requested.as_deref()) {
+            return Executed::refused(subscribe::over_http(), requested);
+        }
         let reader = Reader {
             db: db.clone(),
             visibility: access.visibility(),

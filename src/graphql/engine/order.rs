@@ -24,8 +24,8 @@ pub fn order(
     registry: &Registry,
 ) {
     let collector = Collector::new(doc, registry, Some(variables));
-    let Ok(collected) = collector.collect(&registry.query_type, &[&operation.selection_set.node])
-    else {
+    let root = crate::graphql::root_type(registry, operation.ty);
+    let Ok(collected) = collector.collect(root, &[&operation.selection_set.node]) else {
         return;
     };
     let Value::Object(fields) = data else { return };
@@ -35,7 +35,7 @@ pub fn order(
             continue;
         }
         if let Some(value) = fields.get_mut(key) {
-            let ty = field_type(registry, &registry.query_type, &selected[0].node, variables);
+            let ty = field_type(registry, root, &selected[0].node, variables);
             reorder(value, ty.as_deref(), selected, &collector, variables);
         }
     }
