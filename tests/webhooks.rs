@@ -338,7 +338,10 @@ async fn receiver_urls_and_events_are_checked_when_added() {
         secret.starts_with("whsec_") && secret.len() > 40,
         "{secret}"
     );
-    assert_eq!(webhooks::list(&app.db).await.unwrap(), std::slice::from_ref(&hook));
+    assert_eq!(
+        webhooks::list(&app.db).await.unwrap(),
+        std::slice::from_ref(&hook)
+    );
     webhooks::remove(&app.db, hook.id).await.unwrap();
     assert!(matches!(
         webhooks::remove(&app.db, hook.id).await,
