@@ -141,6 +141,11 @@ pub struct EventSettings {
     #[arg(long, env = "CONTENT_API_WEBHOOKS", value_enum, default_value_t = Switch::On)]
     pub webhooks: Switch,
 
+    /// How long events (and their finished deliveries) are kept in the outbox (days); those
+    /// still being delivered stay until they are done.
+    #[arg(long, env = "CONTENT_API_EVENTS_RETENTION_DAYS", default_value_t = 30)]
+    pub events_retention_days: u32,
+
     /// WebSocket connections for subscriptions one client (IP address) may hold open.
     #[arg(
         long,
@@ -183,6 +188,7 @@ impl Default for EventSettings {
             webhook_retry_for_secs: 86_400,
             webhook_concurrency: 16,
             webhooks: Switch::On,
+            events_retention_days: 30,
             ws_max_connections_per_client: 16,
             ws_max_subscriptions: 100,
             ws_max_message_bytes: 64 * 1024,

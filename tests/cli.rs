@@ -273,3 +273,92 @@ async fn serve_leaves_existing_content_alone() {
     assert_eq!(server.article_slugs().await, ["my-own-story"]);
     assert!(!server.log().contains(DEMO_LOADED), "{}", server.log());
 }
+
+#[tokio::test]
+async fn webhooks_are_added_listed_and_removed_with_clear_refusals() {
+    let test_db = TestDb::new().await;
+    let url = &test_db.url;
+    let refused = run(
+        url,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            "ftp://example.com/x",
+            "--events",
+            "article.published",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("url: must be http or https"),
+        "{}",
+        stderr(&refused)
+    );
+    let refused = run(
+        url,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            "https://example.com/x",
+            "--events",
+            "article.made",
+        ],
+    );
+    assert!(
+        stderr(&refused).contains("unknown event \"article.made\""),
+        "{}",
+        stderr(&refused)
+    );
+
+    let added = run(
+        url,
+        &[
+            "webhook",
+            "add",
+            "--url",
+            "https://example.com/hooks",
+            "--events",
+            "article.published,article.deleted",
+        ],
+    );
+    assert_success(&added);
+    let printed = stdout(&added);
+    let id = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .expect("the id is printed");
+    let secret = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("secret: "))
+        .expect("the secret is printed");
+    assert!(secret.starts_with("whsec_"), "{printed}");
+
+    let listed = stdout(&run(url, &["webhook", "list"]));
+    assert!(listed.starts_with("ID"), "{listed}");
+    let row = listed.lines().nth(1).expect("a row");
+    assert!(
+        row.contains(id) && row.contains("https://example.com/hooks"),
+        "{listed}"
+    );
+    assert!(
+        row.contains("article.published,article.deleted"),
+        "{listed}"
+    );
+    assert!(!listed.contains(secret), "the secret is never listed");
+    assert_eq!(
+        stdout(&run(url, &["webhook", "deliveries", id])),
+        "no deliveries yet\n"
+    );
+
+    assert_success(&run(url, &["webhook", "remove", id]));
+    let again = run(url, &["webhook", "remove", id]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains(&format!("no webhook with id {id}")),
+        "{}",
+        stderr(&again)
+    );
+    assert!(stdout(&run(url, &["webhook", "list"])).starts_with("no webhooks"));
+}

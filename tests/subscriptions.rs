@@ -83,9 +83,12 @@ async fn published_articles_reach_subscribers_whose_filter_they_match() {
             json!({ "f": { "publication": "another-publication" } }),
         )
         .await;
+    // The same subscription as `all`'s: the two share one execution.
+    let mut twin = WsClient::ready(&app.address, json!({})).await;
+    twin.subscribe("twin", PUBLISHED, json!({})).await;
     // Subscribed before the write: give the server a moment to start the streams.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(app.metric("content_api_subscriptions_open").await, 3.0);
+    assert_eq!(app.metric("content_api_subscriptions_open").await, 4.0);
 
     write(&app, &token, PUBLISH, &id).await;
     let expected = json!({ "data": { "articlePublished": {
@@ -94,16 +97,28 @@ async fn published_articles_reach_subscribers_whose_filter_they_match() {
         "tags": [{ "slug": "linux" }, { "slug": "rust" }, { "slug": "linux-kernel" }, { "slug": "open-source" }]
     } } });
     assert_eq!(all.next_of("all", WAIT).await, Some(expected.clone()));
-    assert_eq!(rust.next_of("rust", WAIT).await, Some(expected));
+    assert_eq!(twin.next_of("twin", WAIT).await, Some(expected.clone()));
+    assert_eq!(rust.next_of("rust", WAIT).await, Some(expected.clone()));
     assert_eq!(other.next(QUIET).await, None, "the filter does not match");
 
     // An update of a published article is no publication.
     write(&app, &token, RETITLE, &id).await;
     assert_eq!(all.next(QUIET).await, None);
 
-    // `complete` ends a subscription; closing ends the rest.
+    // `complete` ends a subscription, and not its twin's.
     all.send(json!({ "id": "all", "type": "complete" })).await;
-    drop((rust, other));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    write(&app, &token, UNPUBLISH, &id).await;
+    write(&app, &token, PUBLISH, &id).await;
+    assert_eq!(
+        twin.next_of("twin", WAIT)
+            .await
+            .map(|p| p["data"]["articlePublished"]["slug"].clone()),
+        Some(json!(SEED_SLUG))
+    );
+    assert_eq!(all.next(QUIET).await, None, "completed");
+    // Closing ends the rest.
+    drop((rust, other, twin));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.metric("content_api_subscriptions_open").await, 0.0);
 }

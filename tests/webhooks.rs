@@ -348,3 +348,40 @@ async fn receiver_urls_and_events_are_checked_when_added() {
         Err(content::Error::NotFound(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_events_are_pruned_unless_a_delivery_waits_on_them() {
+    let app = app().await;
+    // A receiver that is never there: its delivery stays pending.
+    let url = format!("http://{}/hook", receiver::free_address());
+    webhooks::add(&app.db, &url, "article.unpublished", Some(SECRET.into()))
+        .await
+        .unwrap();
+    let write = app.token(Scope::Write).await;
+    let id = seed_id(&app).await;
+    for mutation in [
+        "mutation($id: ID!) { unpublishArticle(id: $id) { status } }",
+        "mutation($id: ID!) { publishArticle(id: $id) { status } }",
+    ] {
+        app.data_with(&write, mutation, json!({ "id": id })).await;
+    }
+    let all = content::events::since(&app.db, 0, 10).await.unwrap();
+    assert_eq!(
+        all.len(),
+        3,
+        "the seed's import, the unpublish, the publish"
+    );
+
+    // Nothing is old enough yet.
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    assert_eq!(
+        content::events::prune(&app.db, an_hour_ago).await.unwrap(),
+        0
+    );
+    // Everything is: all but the event a delivery waits on go.
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(content::events::prune(&app.db, later).await.unwrap(), 2);
+    let left = content::events::since(&app.db, 0, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].1.kind, content::events::EventKind::Unpublished);
+}

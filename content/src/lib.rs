@@ -172,7 +172,7 @@ impl Access {
 }
 
 /// Who is reading, and so which articles they may see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Visibility {
     /// Anonymous readers: PUBLISHED articles whose publish time has come.
     Public,

@@ -21,8 +21,27 @@ const SCHEDULER_TICK: Duration = Duration::from_millis(250);
 pub fn start(db: DatabaseConnection, settings: &EventSettings, hub: Hub, metrics: Arc<Metrics>) {
     tokio::spawn(feed::run(db.clone(), hub.clone(), metrics.clone()));
     tokio::spawn(schedule(db.clone()));
+    tokio::spawn(prune(db.clone(), settings.events_retention_days));
     if settings.webhooks == crate::config::Switch::On {
         tokio::spawn(crate::webhooks::run(db, settings.clone(), hub, metrics));
+    }
+}
+
+/// How often each replica prunes the outbox.
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
+
+/// Deletes events older than the retention once an hour (whichever replica; deleting what
+/// another deleted is harmless).
+async fn prune(db: DatabaseConnection, retention_days: u32) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tick.tick().await;
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days));
+        match crate::content::events::prune(&db, before).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "pruned old events from the outbox"),
+            Err(error) => tracing::warn!(%error, "could not prune the outbox"),
+        }
     }
 }
 

@@ -273,6 +273,24 @@ pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i64> {
     Ok(last.unwrap_or(0))
 }
 
+/// Deletes the events written before `before` that no delivery is still waiting on, with
+/// their finished deliveries: returns how many. The outbox keeps what is recent, for
+/// `webhook deliveries` and for receivers' support; what is pending stays until it is done.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64> {
+    use sea_orm::sea_query::{Expr, Query};
+    let pending = Query::select()
+        .column(webhook_delivery::Column::EventId)
+        .from(webhook_delivery::Entity)
+        .and_where(Expr::cust("\"webhook_deliveries\".\"status\" = 'pending'"))
+        .to_owned();
+    let deleted = event::Entity::delete_many()
+        .filter(event::Column::OccurredAt.lt(before))
+        .filter(event::Column::Id.not_in_subquery(pending))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
 /// Counts this process's committed writes that recorded events.
 static WRITES: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::Sender::new(0));
 

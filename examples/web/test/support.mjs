@@ -81,12 +81,18 @@ export async function launch(origins) {
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');
   const hosts = [...new Set(origins.map((o) => new URL(o).hostname))];
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-    proxy: { server: `http://127.0.0.1:${proxy.address().port}`, bypass: hosts.join(',') },
-  });
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+      proxy: { server: `http://127.0.0.1:${proxy.address().port}`, bypass: hosts.join(',') },
+    });
+  } catch (err) {
+    proxy.close(); // else its listening socket keeps the test process alive: a hang, not a failure
+    throw err;
+  }
   return {
     browser,
     /** What reached the refusing proxy (the browser's own traffic as well as pages'). */

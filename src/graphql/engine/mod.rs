@@ -75,6 +75,8 @@ pub struct Engine {
     introspection: bool,
     /// How mutations give new rows their ids.
     ids: Ids,
+    /// Subscriptions running, shared by the subscribers that asked for the same.
+    running: subscribe::Running,
 }
 
 /// How many times a projected answer that differs from the schema's is tried again before it
@@ -93,6 +95,7 @@ impl Engine {
             rankings: None,
             introspection: true,
             ids: Ids::TimeOrdered,
+            running: subscribe::Running::default(),
         }
     }
 

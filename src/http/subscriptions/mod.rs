@@ -151,18 +151,19 @@ impl Connection {
                         );
                     }
                     if self.send(r#"{"type":"ping"}"#.to_owned()).await.is_err() {
-                        break Ok(());
+                        break Ok(None);
                     }
                 }
                 Some(id) = self.ended.1.recv() => {
                     self.end(&id);
                 }
                 message = stream.next() => match message {
-                    None | Some(Ok(AggregatedMessage::Close(_))) => break Ok(()),
+                    None => break Ok(None),
+                    Some(Ok(AggregatedMessage::Close(reason))) => break Ok(reason),
                     Some(Ok(AggregatedMessage::Text(text))) => {
                         match self.handle(&text, &mut pong_deadline).await {
                             Ok(true) => {}
-                            Ok(false) => break Ok(()),
+                            Ok(false) => break Ok(None),
                             Err(close) => break Err(close),
                         }
                     }
@@ -187,11 +188,16 @@ impl Connection {
             self.state.metrics.subscriptions(-1);
         }
         self.state.metrics.ws_connections(-1);
-        if let Err(why) = outcome {
-            self.state.metrics.ws_closed(why.name());
-            close(self.session, &why).await;
-        } else {
-            let _ = self.session.close(None).await;
+        match outcome {
+            Err(why) => {
+                self.state.metrics.ws_closed(why.name());
+                close(self.session, &why).await;
+            }
+            // The client closed: answer with its code, as the protocol asks.
+            Ok(reason) => {
+                let code = reason.map_or(CloseCode::Normal, |r| r.code);
+                let _ = self.session.close(Some(code.into())).await;
+            }
         }
     }
 
