@@ -38,10 +38,22 @@ fn publish(hub: &Hub, metrics: &Metrics, event: events::Event) {
 }
 
 async fn listen(db: DatabaseConnection, hub: Hub, metrics: Arc<Metrics>) {
-    use sea_orm::sqlx::postgres::PgListener;
+    use sea_orm::sqlx::{pool::PoolOptions, postgres::PgListener};
     loop {
-        let pool = db.get_postgres_connection_pool();
-        let mut listener = match PgListener::connect_with(pool).await {
+        // A connection of its own, beside the pool's: it is held for as long as the server
+        // runs, and requests must not be one connection short.
+        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+        let listener = PoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with(options)
+            .await;
+        let listener = match listener {
+            Ok(pool) => PgListener::connect_with(&pool).await,
+            Err(error) => Err(error),
+        };
+        let mut listener = match listener {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::warn!(%error, "could not listen for events; retrying");
