@@ -99,6 +99,12 @@ async fn published_articles_reach_subscribers_whose_filter_they_match() {
     assert_eq!(all.next_of("all", WAIT).await, Some(expected.clone()));
     assert_eq!(twin.next_of("twin", WAIT).await, Some(expected.clone()));
     assert_eq!(rust.next_of("rust", WAIT).await, Some(expected.clone()));
+    assert!(
+        app.metric("content_api_event_notification_lag_seconds_count")
+            .await
+            >= 2.0,
+        "the events heard are measured"
+    );
     assert_eq!(other.next(QUIET).await, None, "the filter does not match");
 
     // An update of a published article is no publication.
