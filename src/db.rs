@@ -118,15 +118,21 @@ async fn connect_with(
         });
     } else {
         options.max_connections(settings.db_max_connections.unwrap_or(POSTGRES_POOL).max(1));
-        if is_loopback_without_sslmode(url) {
-            options.map_sqlx_postgres_opts(|opts| opts.ssl_mode(PgSslMode::Disable));
-        }
+        // One function: SeaORM keeps only the last one given.
+        let plain = is_loopback_without_sslmode(url);
         // Schema changes may take longer than any request; they run without the limit.
-        if let (Some(ms), None) = (settings.statement_timeout_ms, sqlite_pool) {
-            options.map_sqlx_postgres_opts(move |opts| {
-                opts.options([("statement_timeout", ms.max(1).to_string())])
-            });
-        }
+        let statement_timeout = settings
+            .statement_timeout_ms
+            .filter(|_| sqlite_pool.is_none());
+        options.map_sqlx_postgres_opts(move |mut opts| {
+            if plain {
+                opts = opts.ssl_mode(PgSslMode::Disable);
+            }
+            if let Some(ms) = statement_timeout {
+                opts = opts.options([("statement_timeout", ms.max(1).to_string())]);
+            }
+            opts
+        });
     }
     // Start-up must fail fast and clearly on an unreachable database: the pool's own connect
     // may wait out the acquire timeout and then say only "pool timed out".

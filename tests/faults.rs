@@ -540,6 +540,18 @@ async fn statements_stop_at_the_execution_timeout_on_postgres() {
         shown.try_get::<String>("", "statement_timeout").unwrap(),
         "200ms"
     );
+    // And, on loopback without `sslmode`, unencrypted: both settings hold together.
+    if test_db.url.contains("127.0.0.1") && !test_db.url.contains("sslmode") {
+        let ssl = pool
+            .query_one_raw(sea_orm::Statement::from_string(
+                pool.get_database_backend(),
+                "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS ssl",
+            ))
+            .await
+            .expect("pg_stat_ssl")
+            .expect("a row");
+        assert!(!ssl.try_get::<bool>("", "ssl").unwrap(), "TLS on loopback");
+    }
     let started = Instant::now();
     let err = pool
         .execute_unprepared("SELECT pg_sleep(5)")
