@@ -39,17 +39,6 @@ async fn app() -> TestApp {
     app_with(EventSettings::default()).await
 }
 
-async fn seed_id(app: &TestApp) -> String {
-    app.data(
-        "query($s: String!) { article(slug: $s) { id } }",
-        json!({ "s": SEED_SLUG }),
-    )
-    .await["article"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
-
 async fn write(app: &TestApp, token: &str, mutation: &str, id: &str) {
     app.data_with(token, mutation, json!({ "id": id })).await;
 }
@@ -63,7 +52,7 @@ const RETITLE: &str =
 async fn published_articles_reach_subscribers_whose_filter_they_match() {
     let app = app().await;
     let token = app.token(Scope::Write).await;
-    let id = seed_id(&app).await;
+    let id = app.article_id(SEED_SLUG).await;
     write(&app, &token, UNPUBLISH, &id).await;
 
     let mut all = WsClient::ready(&app.address, json!({})).await;
@@ -134,7 +123,7 @@ async fn a_changed_article_is_seen_as_each_token_would_see_it() {
     let app = app().await;
     let token = app.token(Scope::Write).await;
     let preview_token = app.token(Scope::Preview).await;
-    let id = seed_id(&app).await;
+    let id = app.article_id(SEED_SLUG).await;
 
     let mut public = WsClient::ready(&app.address, json!({})).await;
     public

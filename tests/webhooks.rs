@@ -38,17 +38,6 @@ async fn app() -> TestApp {
     .await
 }
 
-async fn seed_id(app: &TestApp) -> String {
-    app.data(
-        "query($s: String!) { article(slug: $s) { id } }",
-        json!({ "s": SEED_SLUG }),
-    )
-    .await["article"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
-
 fn kinds(deliveries: &[receiver::Delivery]) -> Vec<String> {
     deliveries
         .iter()
@@ -64,7 +53,7 @@ async fn every_change_arrives_once_signed_in_the_order_made() {
         .await
         .expect("add the webhook");
     let write = app.token(Scope::Write).await;
-    let id = seed_id(&app).await;
+    let id = app.article_id(SEED_SLUG).await;
     let publish =
         "mutation($id: ID!, $at: DateTime) { publishArticle(id: $id, at: $at) { status } }";
 
@@ -159,7 +148,7 @@ async fn a_scheduled_article_is_announced_once_when_its_time_comes() {
     .await
     .unwrap();
     let write = app.token(Scope::Write).await;
-    let id = seed_id(&app).await;
+    let id = app.article_id(SEED_SLUG).await;
     app.data_with(
         &write,
         "mutation($id: ID!) { unpublishArticle(id: $id) { status } }",
@@ -199,7 +188,7 @@ async fn a_receiver_that_is_down_gets_the_delivery_once_it_is_back() {
         .await
         .unwrap();
     let write = app.token(Scope::Write).await;
-    let id = seed_id(&app).await;
+    let id = app.article_id(SEED_SLUG).await;
     app.data_with(
         &write,
         "mutation($id: ID!) { unpublishArticle(id: $id) { status } }",
@@ -272,7 +261,7 @@ async fn a_write_that_rolls_back_sends_nothing() {
         .bearer_auth(&write)
         .json(&json!({
             "query": "mutation($id: ID!) { updateArticle(id: $id, input: { title: \"Never\", quotes: [{ speaker: \"nobody-at-all\", text: \"x\" }] }) { title } }",
-            "variables": { "id": seed_id(&app).await }
+            "variables": { "id": app.article_id(SEED_SLUG).await }
         }))
         .send()
         .await
@@ -358,7 +347,7 @@ async fn old_events_are_pruned_unless_a_delivery_waits_on_them() {
         .await
         .unwrap();
     let write = app.token(Scope::Write).await;
-    let id = seed_id(&app).await;
+    let id = app.article_id(SEED_SLUG).await;
     for mutation in [
         "mutation($id: ID!) { unpublishArticle(id: $id) { status } }",
         "mutation($id: ID!) { publishArticle(id: $id) { status } }",

@@ -180,6 +180,25 @@ pub enum Visibility {
     All,
 }
 
+/// `N` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("{e}").context("could not get random bytes"))?;
+    Ok(bytes)
+}
+
+/// A secret to show once: `prefix` and `N` random bytes in base64url (API tokens, webhook
+/// secrets).
+pub(crate) fn random_secret<const N: usize>(prefix: &str) -> Result<String> {
+    use base64::Engine as _;
+    let bytes = random_bytes::<N>()?;
+    Ok(format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
+}
+
 /// "Now" in a statement that decides what readers see. Postgres takes its own clock
 /// (`now()`): every replica then agrees on when a scheduled article arrives, and the statement
 /// stays free of a parameter, so Postgres plans it once and keeps the plan rather than

@@ -13,7 +13,6 @@
 //! Revoked tokens stay in the table (and in `list`), so their history stays visible and their
 //! names stay taken.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::api_token;
 use sea_orm::{
@@ -104,10 +103,7 @@ pub async fn create(
     scope: Scope,
 ) -> Result<(api_token::Model, String)> {
     validate_name(name)?;
-    let mut bytes = [0u8; RANDOM_BYTES];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("{e}").context("could not get random bytes for a token"))?;
-    let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = crate::random_secret::<RANDOM_BYTES>(PREFIX)?;
     let t = now();
     let row = api_token::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -207,6 +203,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Acce
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
     #[test]
     fn issued_tokens_are_well_formed_and_others_are_not() {

@@ -50,12 +50,16 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, &'static str> {
     }
     let malformed = "the Authorization header must be `Bearer TOKEN`";
     let value = value.to_str().map_err(|_| malformed)?;
-    let (scheme, token) = value.split_once(' ').ok_or(malformed)?;
+    bearer(value).map(Some).ok_or(malformed)
+}
+
+/// The token of a `Bearer TOKEN` credential (the scheme in any case), or `None` if it is
+/// not one: over HTTP the `Authorization` header, over a WebSocket `connection_init`'s.
+pub fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
     let token = token.trim_start_matches(' ');
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
-        return Err(malformed);
-    }
-    Ok(Some(token))
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
 }
 
 /// A short, stable fingerprint of the request's bearer token, to tell clients apart (rate

@@ -331,6 +331,18 @@ impl TestApp {
             .unwrap_or(0.0)
     }
 
+    /// The GraphQL id of the article `slug`, as anonymous readers see it.
+    pub async fn article_id(&self, slug: &str) -> String {
+        self.data(
+            "query($s: String!) { article(slug: $s) { id } }",
+            json!({ "s": slug }),
+        )
+        .await["article"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
     /// A new token with `scope`.
     pub async fn token(&self, scope: content::tokens::Scope) -> String {
         let name = format!("{scope:?}-{}", uuid::Uuid::now_v7());

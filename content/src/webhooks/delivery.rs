@@ -211,8 +211,7 @@ pub async fn finish(
 
 /// A random number in [0, 1).
 fn jitter() -> Result<f64> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let bytes = crate::random_bytes::<8>()?;
     Ok((u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64)
 }
 

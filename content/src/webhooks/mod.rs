@@ -5,7 +5,6 @@
 pub mod delivery;
 pub mod signature;
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use entity::{event, webhook, webhook_delivery};
 use sea_orm::{
@@ -92,16 +91,6 @@ pub fn check_url(raw: &str) -> Result<url::Url> {
 /// The shortest secret accepted.
 pub const MIN_SECRET: usize = 16;
 
-/// A new secret: 32 random bytes.
-fn new_secret() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(format!(
-        "whsec_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    ))
-}
-
 /// Adds a webhook receiving `events` at `url`, signed with `secret` (or a new one): returns
 /// it and its secret. Only events written from now on are delivered to it.
 pub async fn add(
@@ -120,7 +109,7 @@ pub async fn add(
             ));
         }
         Some(s) => s,
-        None => new_secret()?,
+        None => crate::random_secret::<32>("whsec_")?,
     };
     let names: Vec<&str> = events.iter().map(|k| k.as_str()).collect();
     let row = webhook::ActiveModel {

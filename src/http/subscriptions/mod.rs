@@ -336,16 +336,9 @@ fn token_of(payload: Option<&Value>) -> Result<Option<&str>, Close> {
             return Ok(Some(value.as_str()));
         }
         if key.eq_ignore_ascii_case("authorization") {
-            let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
-            if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-                return Err(malformed());
-            }
-            return Ok(Some(token.trim()));
+            let malformed = || Close::InvalidMessage("authorization must be `Bearer TOKEN`".into());
+            return super::auth::bearer(value).map(Some).ok_or_else(malformed);
         }
     }
     Ok(None)
-}
-
-fn malformed() -> Close {
-    Close::InvalidMessage("authorization must be `Bearer TOKEN`".into())
 }
